@@ -1,0 +1,213 @@
+"""How to reach a customer: phones, emails, messaging handles and addresses."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import attrs
+import phonenumbers
+
+from custrec import config
+from custrec.errors import ValidationError
+from custrec.model._choices import HandleNetwork, Other, to_choice
+from custrec.model._fields import Invalid, checked, invalid, to_opt_text
+
+__all__ = ["Address", "Email", "Handle", "Phone", "normalize_email", "normalize_phone"]
+
+
+def _required_text(value: str) -> str | Invalid:
+    text = to_opt_text(value)
+    return invalid(value, "must not be blank") if text is None else text
+
+
+def _to_region(value: str | None) -> str | Invalid:
+    region = config.get().phone_region if value is None else value
+    if not isinstance(region, str) or region.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        return invalid(value, "not a phone region (ISO 3166 alpha-2, e.g. 'CN')")
+    return region.upper()
+
+
+def normalize_phone(raw: str, region: str | None = None) -> str | None:
+    """Return the E.164 form of a phone number as a person typed it, or ``None``.
+
+    Full-width digits, spaces, hyphens, brackets and a leading ``00`` or ``+`` are all
+    understood. Digits that start with the region's country code but lack the ``+``
+    (``8613812345678``) are read as international when that gives a valid number.
+
+    Args:
+        raw: The number as typed.
+        region: Region for numbers without a country code; the configured default if None.
+
+    Returns:
+        ``"+8613812345678"``-style text, or ``None`` when the text holds no phone number.
+    """
+    region = (region or config.get().phone_region).upper()
+    text = unicodedata.normalize("NFKC", raw).strip()
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number) and not text.startswith("+"):
+        try:
+            international = phonenumbers.parse("+" + text, region)
+        except phonenumbers.NumberParseException:
+            international = None
+        if international is not None and phonenumbers.is_valid_number(international):
+            number = international
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize_email(address: str) -> str:
+    """Return the lookup key of an email address: trimmed, NFKC-folded, lower-cased."""
+    return unicodedata.normalize("NFKC", address).strip().lower()
+
+
+class _Primary(Protocol):
+    @property
+    def primary(self) -> bool: ...
+
+
+def check_one_primary(field: str, items: Sequence[_Primary]) -> None:
+    """Raise ValidationError when more than one item of a contact list is primary."""
+    if sum(1 for item in items if item.primary) > 1:
+        raise ValidationError(field, items, "at most one entry may be marked primary")
+
+
+def primary_of(items: Sequence[Any]) -> Any:
+    """The entry marked primary, else the first, else ``None``."""
+    for item in items:
+        if item.primary:
+            return item
+    return items[0] if items else None
+
+
+@attrs.frozen(field_transformer=checked)
+class Phone:
+    """A phone number: the text as given, plus its E.164 form.
+
+    A number that cannot be read is kept, not refused, with ``valid`` false; the quality
+    checks report it. ``e164`` and ``valid`` are derived from ``raw`` and ``region``.
+
+    Attributes:
+        raw: The number exactly as it was given.
+        label: What kind of number it is (``"mobile"``, ``"work"``, ``"手机"``…).
+        primary: Whether this is the customer's main number.
+        region: Region used for a number without a country code; the configured default
+            (``custrec.config``) when not given, then kept with the record.
+        e164: The normalised ``+<country><number>`` form, or ``None`` if unreadable.
+        valid: Whether phonenumbers considers the number valid for its region.
+    """
+
+    raw: str = attrs.field(converter=_required_text)
+    label: str | None = attrs.field(default=None, converter=to_opt_text)
+    primary: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    region: str = attrs.field(default=None, converter=_to_region)
+    e164: str | None = attrs.field(init=False, default=None)
+    valid: bool = attrs.field(init=False, default=False)
+
+    def __attrs_post_init__(self) -> None:
+        e164 = normalize_phone(self.raw, self.region)
+        valid = False
+        if e164 is not None:
+            valid = phonenumbers.is_valid_number(phonenumbers.parse(e164))
+        object.__setattr__(self, "e164", e164)
+        object.__setattr__(self, "valid", valid)
+
+
+_EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s]+")
+
+
+def _to_email(value: str) -> str | Invalid:
+    if not isinstance(value, str):
+        return invalid(value, "expected text")
+    text = unicodedata.normalize("NFKC", value).strip()
+    if not text:
+        return invalid(value, "must not be blank")
+    local, at, domain = text.rpartition("@")
+    return f"{local}{at}{domain.lower()}" if at else text
+
+
+@attrs.frozen(field_transformer=checked)
+class Email:
+    """An email address, trimmed and with its domain lower-cased.
+
+    Syntax is not enforced here (a quality check reports bad addresses); lookups compare
+    :attr:`key`, which ignores case entirely.
+
+    Attributes:
+        address: The address, normalised (NFKC, trimmed, domain lower-cased).
+        label: What kind of address it is (``"work"``, ``"personal"``…).
+        primary: Whether this is the customer's main address.
+    """
+
+    address: str = attrs.field(converter=_to_email)
+    label: str | None = attrs.field(default=None, converter=to_opt_text)
+    primary: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+
+    @property
+    def key(self) -> str:
+        """The lookup key: the whole address lower-cased."""
+        return normalize_email(self.address)
+
+    @property
+    def looks_valid(self) -> bool:
+        """A cheap shape test (``x@y``); the quality checks validate properly."""
+        return _EMAIL_SHAPE.fullmatch(self.address) is not None
+
+
+def _to_network(value: HandleNetwork | Other | str) -> HandleNetwork | Other | Invalid:
+    return to_choice(HandleNetwork, value)
+
+
+@attrs.frozen(field_transformer=checked)
+class Handle:
+    """A messaging handle: a network (WeChat, QQ, WhatsApp, LINE…) and the id on it.
+
+    Attributes:
+        network: The network, or :class:`~custrec.model.Other` for one not listed.
+        handle: The customer's id on that network, as given.
+        label: A free label.
+        primary: Whether this is the customer's main handle.
+    """
+
+    network: HandleNetwork | Other = attrs.field(converter=_to_network)
+    handle: str = attrs.field(converter=_required_text)
+    label: str | None = attrs.field(default=None, converter=to_opt_text)
+    primary: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+
+    @property
+    def key(self) -> str:
+        """The lookup key: ``network:handle``, the handle trimmed and lower-cased."""
+        return f"{self.network}:{normalize_email(self.handle)}"
+
+
+@attrs.frozen(field_transformer=checked)
+class Address:
+    """A postal address, split into the parts Chinese and international forms use.
+
+    Attributes:
+        country: The country, preferably an ISO 3166 alpha-2 code (``"CN"``).
+        province: Province, state or region (省/自治区/直辖市).
+        city: City (市).
+        district: District or county (区/县).
+        street: Street and number, building, room.
+        postal_code: Postal code as written.
+        label: What kind of address it is (``"home"``, ``"billing"``…).
+        primary: Whether this is the customer's main address.
+    """
+
+    country: str | None = attrs.field(default=None, converter=to_opt_text)
+    province: str | None = attrs.field(default=None, converter=to_opt_text)
+    city: str | None = attrs.field(default=None, converter=to_opt_text)
+    district: str | None = attrs.field(default=None, converter=to_opt_text)
+    street: str | None = attrs.field(default=None, converter=to_opt_text)
+    postal_code: str | None = attrs.field(default=None, converter=to_opt_text)
+    label: str | None = attrs.field(default=None, converter=to_opt_text)
+    primary: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+
+    def __str__(self) -> str:
+        parts = (self.province, self.city, self.district, self.street)
+        return "".join(part for part in parts if part)
