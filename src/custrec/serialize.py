@@ -21,7 +21,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar, overload
 
+import attrs
 import cattrs
+from cattrs.cols import homogenous_tuple_structure_factory
 from cattrs.errors import ForbiddenExtraKeysError
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
@@ -46,6 +48,7 @@ __all__ = [
     "from_json",
     "make_converter",
     "record_type_name",
+    "structure",
     "to_dict",
     "to_json",
 ]
@@ -64,6 +67,12 @@ RECORD_TYPES: Mapping[str, type[Record]] = types.MappingProxyType(
 """Record type names, as they appear in documents' ``"type"``, to their classes."""
 
 _TYPE_NAMES = {cls: name for name, cls in RECORD_TYPES.items()}
+_REQUIRED_KEYS: Mapping[type[Any], tuple[str, ...]] = {
+    Customer: ("id", "version", "created_at", "updated_at"),
+    Interaction: ("id", "version"),
+    Transaction: ("id", "version"),
+    Feedback: ("id", "version"),
+}
 
 # Upgrades of older documents, keyed by the version they upgrade from. Each takes a document
 # of that version and returns one of the next version.
@@ -174,6 +183,34 @@ def _structure_text_set(value: Any, _: Any) -> Any:
     return value
 
 
+def _is_list_of(tp: Any) -> bool:
+    """Whether ``tp`` is a list of one type, ``tuple[X, ...]``, as records hold them."""
+    args = typing.get_args(tp)
+    return typing.get_origin(tp) is tuple and len(args) == 2 and args[1] is Ellipsis
+
+
+def _objects_only(hook: Callable[[Any, Any], T]) -> Callable[[Any, Any], T]:
+    """Wrap ``hook`` so that anything but an object is refused before it is structured."""
+
+    def structure(value: Any, tp: Any) -> T:
+        if not isinstance(value, Mapping):
+            raise ValidationError("", value, f"expected an object, got {type(value).__name__}")
+        return hook(value, tp)
+
+    return structure
+
+
+def _lists_only(hook: Callable[[Any, Any], T]) -> Callable[[Any, Any], T]:
+    """Wrap ``hook`` so that anything but a list is refused before it is structured."""
+
+    def structure(value: Any, tp: Any) -> T:
+        if not isinstance(value, list | tuple):
+            raise ValidationError("", value, f"expected a list, got {type(value).__name__}")
+        return hook(value, tp)
+
+    return structure
+
+
 def _is_frozenset(tp: Any) -> bool:
     return tp is frozenset or typing.get_origin(tp) is frozenset
 
@@ -209,18 +246,28 @@ def make_converter() -> cattrs.Converter:
     conv.register_unstructure_hook_func(_is_frozenmap, _unstructure_frozenmap)
     conv.register_structure_hook_func(_is_frozenset, _structure_text_set)
     conv.register_unstructure_hook_func(_is_frozenset, sorted)
+    # cattrs would iterate text or an object as a list, and index into any value as an
+    # object; both fail later with obscure messages at the wrong path.
+    conv.register_structure_hook_factory(
+        _is_list_of, lambda tp: _lists_only(homogenous_tuple_structure_factory(tp, conv))
+    )
+    conv.register_structure_hook_factory(
+        attrs.has, lambda cls: _objects_only(conv.gen_structure_attrs_fromdict(cls))
+    )
     # Phone's e164/valid are derived: written out for readers, recomputed when read back.
     conv.register_unstructure_hook(
         Phone, make_dict_unstructure_fn(Phone, conv, _cattrs_include_init_false=True)
     )
     conv.register_structure_hook(
         Phone,
-        make_dict_structure_fn(
-            Phone,
-            conv,
-            _cattrs_forbid_extra_keys=False,
-            e164=override(omit=True),
-            valid=override(omit=True),
+        _objects_only(
+            make_dict_structure_fn(
+                Phone,
+                conv,
+                _cattrs_forbid_extra_keys=False,
+                e164=override(omit=True),
+                valid=override(omit=True),
+            )
         ),
     )
     return conv
@@ -279,8 +326,30 @@ def from_dict(document: Mapping[str, Any], cls: type[Any] | None = None) -> Any:
     if cls is None:
         raise ValidationError("type", None, "the document does not say its type; pass cls")
     body = _upgrade(body, version)
+    if cls in _TYPE_NAMES:
+        # A stored record always has these; a default would silently invent an identity.
+        missing = [key for key in _REQUIRED_KEYS[cls] if key not in body]
+        if missing:
+            errors = [ValidationError(key, None, "required field is missing") for key in missing]
+            raise _collect(errors)
+    return structure(body, cls)
+
+
+def structure(data: Any, cls: type[T], *, using: cattrs.Converter | None = None) -> T:
+    """Build ``cls`` from plain data with a strict converter, reporting problems by path.
+
+    Args:
+        data: JSON-like data.
+        cls: The attrs class to build.
+        using: A converter made by :func:`make_converter` (and extended); the shared one
+            when ``None``.
+
+    Raises:
+        ValidationError: The first problem, with every problem in ``.errors``; ``field`` is
+            the path to it (``items[2].unit_price``).
+    """
     try:
-        return converter.structure(body, cls)
+        return (using or converter).structure(data, cls)
     except ValidationError as exc:
         raise _collect([exc]) from None
     except Exception as exc:

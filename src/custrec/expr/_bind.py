@@ -31,8 +31,9 @@ from custrec.expr._ast import (
     Not,
     Or,
 )
-from custrec.expr._catalog import FieldKind, FieldSpec, field_spec
-from custrec.model import Customer, Money, open_choice
+from custrec.expr._catalog import FieldKind, FieldSpec, Schema, schema_of
+from custrec.expr._parser import FUNCTIONS
+from custrec.model import Money, open_choice
 
 __all__ = ["MAX_DEPTH", "BoundField", "bind"]
 
@@ -65,7 +66,7 @@ def _fits(kind: FieldKind, value: object) -> bool:
         return not isinstance(value, date | Money)
     if kind in (FieldKind.TEXT, FieldKind.CHOICE):
         return isinstance(value, str)
-    if kind is FieldKind.INT:
+    if kind in (FieldKind.INT, FieldKind.NUMBER):
         return isinstance(value, _NUMBER) and not isinstance(value, bool)
     if kind is FieldKind.DATE:
         return isinstance(value, date) and not isinstance(value, datetime)
@@ -80,6 +81,7 @@ _EXAMPLES = {
     FieldKind.TEXT: "text",
     FieldKind.CHOICE: "text",
     FieldKind.INT: "a number",
+    FieldKind.NUMBER: "a number",
     FieldKind.DATE: "a date",
     FieldKind.DATETIME: "an aware datetime",
     FieldKind.MONEY: "Money, e.g. Money('100', 'CNY')",
@@ -102,24 +104,27 @@ def _const_for(spec: FieldSpec, const: Const) -> Const:
     return Const(value)
 
 
-def bind(expr: Expr, record_type: type[Any]) -> Expr:
-    """Check ``expr`` against ``record_type`` and return it with fields and constants bound.
+def bind(expr: Expr, target: type[Any] | Schema) -> Expr:
+    """Check ``expr`` against a record type (or another schema) and bind it.
+
+    Fields are looked up, constants take the kind of the field they meet, and calls are
+    checked against the schema's functions.
 
     Raises:
-        ValidationError: A field is unknown, a constant does not fit its field, or the
-            tree nests deeper than :data:`MAX_DEPTH`.
+        ValidationError: A field is unknown, a constant does not fit its field, a function
+            is not available, or the tree nests deeper than :data:`MAX_DEPTH`.
     """
-    return _Binder(record_type).bind(expr, 0)
+    return _Binder(schema_of(target)).bind(expr, 0)
 
 
 class _Binder:
-    def __init__(self, record_type: type[Any]) -> None:
-        self.record_type = record_type
+    def __init__(self, schema: Schema) -> None:
+        self.schema = schema
 
     def field(self, node: Field | BoundField) -> BoundField:
         if isinstance(node, BoundField):
             return node
-        return BoundField(field_spec(self.record_type, node.path))
+        return BoundField(self.schema.field(node.path))
 
     def operand(self, node: Expr, other: Expr, depth: int) -> Expr:
         """Bind a comparison operand; a constant takes the kind of the field it meets."""
@@ -165,11 +170,25 @@ class _Binder:
                 raise ValidationError("", None, "contains(...) looks for a text constant")
             return Contains(item, needle)
         if isinstance(node, HasTag):
-            if self.record_type is not Customer:
-                raise ValidationError("tags", node.tag, "only customers carry tags")
+            try:
+                tags = self.schema.field("tags")
+            except ValidationError:
+                tags = None
+            if tags is None or tags.kind is not FieldKind.TAGS:
+                raise ValidationError("tags", node.tag, f"{self.schema.name} has no tags")
             return node
         if isinstance(node, Arith):
             return Arith(node.op, self.bind(node.left, depth), self.bind(node.right, depth))
         if isinstance(node, Call):
-            raise ValidationError("", node.name, "no functions are available in store queries")
+            if node.name not in self.schema.functions:
+                available = ", ".join(sorted(self.schema.functions)) or "none"
+                raise ValidationError(
+                    "", node.name, f"not a function here (available: {available})"
+                )
+            least, most = FUNCTIONS[node.name]
+            if not least <= len(node.args) <= most:
+                raise ValidationError(
+                    "", node.name, f"takes {least} to {most} argument(s), got {len(node.args)}"
+                )
+            return Call(node.name, (self.bind(arg, depth) for arg in node.args))
         raise ValidationError("", node, f"{type(node).__name__} is not an expression node")

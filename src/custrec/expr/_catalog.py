@@ -8,9 +8,9 @@ arbitrary column.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
@@ -28,13 +28,21 @@ from custrec.model import (
     Other,
     Outcome,
     PaymentMethod,
-    Record,
     SalesChannel,
     Transaction,
     TransactionStatus,
 )
 
-__all__ = ["FieldKind", "FieldSpec", "field_spec", "fields_of", "read_field"]
+__all__ = [
+    "FieldKind",
+    "FieldSpec",
+    "RecordSchema",
+    "Schema",
+    "field_spec",
+    "fields_of",
+    "read_field",
+    "schema_of",
+]
 
 
 class FieldKind(enum.StrEnum):
@@ -43,6 +51,7 @@ class FieldKind(enum.StrEnum):
     TEXT = "text"
     CHOICE = "choice"  # an open enumeration, compared as its text value
     INT = "int"
+    NUMBER = "number"  # an int or a Decimal (facts such as total_spend)
     DATE = "date"
     DATETIME = "datetime"
     MONEY = "money"
@@ -62,6 +71,8 @@ class FieldSpec:
         key: The entry of a mapping attribute, or ``None``.
         choices: For a choice field, its enumeration (text constants are read through
             its aliases, so ``"微信"`` matches ``"wechat"``).
+        reader: How to read the value from what expressions run over, when that is not
+            ``getattr(thing, attribute)`` (facts, for instance).
     """
 
     path: str
@@ -69,6 +80,7 @@ class FieldSpec:
     attribute: str
     key: str | None = None
     choices: type[enum.StrEnum] | None = None
+    reader: Callable[[Any], Any] | None = attrs.field(default=None, eq=False, repr=False)
 
 
 def _specs(
@@ -185,16 +197,66 @@ def field_spec(record_type: type[Any], path: str) -> FieldSpec:
     )
 
 
-def read_field(record: Record, spec: FieldSpec) -> Any:
+def read_field(record: Any, spec: FieldSpec) -> Any:
     """Read a field's value from a record, as expressions see it.
 
     Choices read as their text, tags as a frozenset, custom fields as stored.
     """
-    value = getattr(record, spec.attribute)
-    if spec.key is not None:
-        value = value.get(spec.key)
+    if spec.reader is not None:
+        value = spec.reader(record)
+    else:
+        value = getattr(record, spec.attribute)
+        if spec.key is not None:
+            value = value.get(spec.key)
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, Other):
         return value.text
     return value
+
+
+class Schema(Protocol):
+    """What an expression may name and call, for one kind of thing it runs over.
+
+    Record types have one (:func:`schema_of`); classification has another, over facts.
+    """
+
+    @property
+    def name(self) -> str:
+        """What the expressions run over, for messages (``"Customer"``, ``"facts"``)."""
+        ...
+
+    @property
+    def functions(self) -> frozenset[str]:
+        """The functions expressions may call (see ``custrec.expr.FUNCTIONS``)."""
+        ...
+
+    def field(self, path: str) -> FieldSpec:
+        """Return the spec of ``path``, or raise ValidationError naming it."""
+        ...
+
+
+@attrs.frozen
+class RecordSchema:
+    """The schema of a record type: its catalog fields, and no functions.
+
+    Attributes:
+        record_type: Customer, Interaction, Transaction or Feedback.
+    """
+
+    record_type: type[Any]
+    functions: frozenset[str] = frozenset()
+
+    @property
+    def name(self) -> str:
+        """The record type's name."""
+        return self.record_type.__name__
+
+    def field(self, path: str) -> FieldSpec:
+        """Return the spec of ``path`` on the record type."""
+        return field_spec(self.record_type, path)
+
+
+def schema_of(target: type[Any] | Schema) -> Schema:
+    """Return the schema for a record type, or ``target`` itself if it is a schema."""
+    return RecordSchema(target) if isinstance(target, type) else target

@@ -9,16 +9,20 @@ SQL backends produce the same answers by construction, which the conformance sui
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal, DivisionByZero, InvalidOperation
 from typing import Any
 
+import attrs
+
+from custrec import config
 from custrec.errors import ValidationError
 from custrec.expr._ast import (
     And,
     Arith,
     Between,
+    Call,
     Compare,
     Const,
     Contains,
@@ -30,8 +34,8 @@ from custrec.expr._ast import (
     Or,
 )
 from custrec.expr._bind import BoundField, bind
-from custrec.expr._catalog import read_field
-from custrec.model import Money, Record
+from custrec.expr._catalog import Schema, read_field, schema_of
+from custrec.model import Money
 
 __all__ = ["compare", "compile_predicate", "compile_value", "sort_key"]
 
@@ -116,7 +120,50 @@ def _money_arith(op: str, left: Any, right: Any) -> Any:
     return None
 
 
-def _compile(node: Expr) -> Getter:  # noqa: PLR0911 - one branch per node type
+def _days_since(as_of: date | None) -> Callable[[Any], Any]:
+    def days_since(value: Any) -> int | None:
+        if as_of is None:
+            raise ValidationError("", "days_since", "days_since() needs an as-of date")
+        if isinstance(value, datetime):
+            return (as_of - value.astimezone(config.get().zone).date()).days
+        if isinstance(value, date):
+            return (as_of - value).days
+        return None
+
+    return days_since
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else None
+
+
+def _abs(value: Any) -> Any:
+    if isinstance(value, Money) or _family(value) == "number":
+        return abs(value)
+    return None
+
+
+def _first_present(*values: Any) -> Any:
+    return next((value for value in values if value is not None), None)
+
+
+@attrs.frozen
+class _Context:
+    schema: Schema
+    functions: Mapping[str, Callable[..., Any]]
+
+
+def _context(schema: Schema, as_of: date | None) -> _Context:
+    functions = {
+        "days_since": _days_since(as_of),
+        "lower": _lower,
+        "abs": _abs,
+        "coalesce": _first_present,
+    }
+    return _Context(schema, functions)
+
+
+def _compile(node: Expr, ctx: _Context) -> Getter:  # noqa: PLR0911, PLR0912 - one branch per node type
     if isinstance(node, Const):
         value = node.value
         return lambda _record: value
@@ -124,16 +171,16 @@ def _compile(node: Expr) -> Getter:  # noqa: PLR0911 - one branch per node type
         spec = node.spec
         return lambda record: read_field(record, spec)
     if isinstance(node, Compare):
-        left, right, op = _compile(node.left), _compile(node.right), node.op
+        left, right, op = _compile(node.left, ctx), _compile(node.right, ctx), node.op
         return lambda record: compare(op, left(record), right(record))
     if isinstance(node, And):
-        parts = [_compile(item) for item in node.items]
+        parts = [_compile(item, ctx) for item in node.items]
         return lambda record: _and([part(record) for part in parts])
     if isinstance(node, Or):
-        parts = [_compile(item) for item in node.items]
+        parts = [_compile(item, ctx) for item in node.items]
         return lambda record: _or([part(record) for part in parts])
     if isinstance(node, Not):
-        inner = _compile(node.item)
+        inner = _compile(node.item, ctx)
 
         def negate(record: Any) -> bool | None:
             value = inner(record)
@@ -141,10 +188,10 @@ def _compile(node: Expr) -> Getter:  # noqa: PLR0911 - one branch per node type
 
         return negate
     if isinstance(node, IsNull):
-        inner = _compile(node.item)
+        inner = _compile(node.item, ctx)
         return lambda record: inner(record) is None
     if isinstance(node, In):
-        item = _compile(node.item)
+        item = _compile(node.item, ctx)
         options = [option.value for option in node.options]
 
         def member(record: Any) -> bool | None:
@@ -152,7 +199,11 @@ def _compile(node: Expr) -> Getter:  # noqa: PLR0911 - one branch per node type
 
         return member
     if isinstance(node, Between):
-        item, low, high = _compile(node.item), _compile(node.low), _compile(node.high)
+        item, low, high = (
+            _compile(node.item, ctx),
+            _compile(node.low, ctx),
+            _compile(node.high, ctx),
+        )
 
         def between(record: Any) -> bool | None:
             value = item(record)
@@ -160,7 +211,7 @@ def _compile(node: Expr) -> Getter:  # noqa: PLR0911 - one branch per node type
 
         return between
     if isinstance(node, Contains):
-        item, needle = _compile(node.item), _compile(node.needle)
+        item, needle = _compile(node.item, ctx), _compile(node.needle, ctx)
 
         def contains(record: Any) -> bool | None:
             text, part = item(record), needle(record)
@@ -170,34 +221,48 @@ def _compile(node: Expr) -> Getter:  # noqa: PLR0911 - one branch per node type
 
         return contains
     if isinstance(node, HasTag):
-        tag = node.tag
-        return lambda record: tag in record.tags
+        tag, tags = node.tag, ctx.schema.field("tags")
+        return lambda record: tag in read_field(record, tags)
+    if isinstance(node, Call):
+        function = ctx.functions[node.name]
+        args = [_compile(arg, ctx) for arg in node.args]
+        return lambda record: function(*(arg(record) for arg in args))
     if isinstance(node, Arith):
-        first, second, arith_op = _compile(node.left), _compile(node.right), node.op
+        first, second, arith_op = _compile(node.left, ctx), _compile(node.right, ctx), node.op
         return lambda record: _arith(arith_op, first(record), second(record))
     raise ValidationError("", node, f"cannot evaluate {type(node).__name__}")
 
 
-def compile_value(expr: Expr, record_type: type[Any]) -> Callable[[Record], Any]:
+def compile_value(
+    expr: Expr, target: type[Any] | Schema, *, as_of: date | None = None
+) -> Callable[[Any], Any]:
     """Compile ``expr`` into a function giving its value for a record (``None`` if unknown).
 
+    Args:
+        expr: The expression.
+        target: A record type, or another schema (facts, for classification).
+        as_of: The day ``days_since()`` counts to.
+
     Raises:
-        ValidationError: The expression does not fit ``record_type``.
+        ValidationError: The expression does not fit ``target``.
     """
-    return _compile(bind(expr, record_type))
+    schema = schema_of(target)
+    return _compile(bind(expr, schema), _context(schema, as_of))
 
 
-def compile_predicate(expr: Expr | None, record_type: type[Any]) -> Callable[[Record], bool]:
+def compile_predicate(
+    expr: Expr | None, target: type[Any] | Schema, *, as_of: date | None = None
+) -> Callable[[Any], bool]:
     """Compile a condition into a filter: ``True`` only where the condition is true.
 
     ``None`` (no condition) keeps every record.
 
     Raises:
-        ValidationError: The expression does not fit ``record_type``.
+        ValidationError: The expression does not fit ``target``.
     """
     if expr is None:
         return lambda _record: True
-    value = compile_value(expr, record_type)
+    value = compile_value(expr, target, as_of=as_of)
     return lambda record: value(record) is True
 
 

@@ -16,7 +16,7 @@ from typing import TypeVar
 import attrs
 
 from custrec.errors import ValidationError
-from custrec.model._fields import Invalid, invalid
+from custrec.model._fields import CONTROL_CHARACTERS, Invalid, invalid
 
 __all__ = [
     "AfterSalesKind",
@@ -50,6 +50,8 @@ class Other:
     def _check(self, attribute: attrs.Attribute[str], value: str) -> None:
         if not isinstance(value, str) or not value.strip():
             raise ValidationError("text", value, "an 'other' value needs non-blank text")
+        if CONTROL_CHARACTERS.search(value):
+            raise ValidationError("text", value, "contains control characters")
 
     def __str__(self) -> str:
         return self.text

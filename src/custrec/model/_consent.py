@@ -7,7 +7,7 @@ from datetime import datetime
 import attrs
 
 from custrec.model._choices import ConsentPurpose, Other, to_choice
-from custrec.model._fields import Invalid, checked, to_aware, to_opt_text
+from custrec.model._fields import Invalid, check_bool, checked, to_aware, to_opt_text
 
 __all__ = ["Consent"]
 
@@ -31,7 +31,7 @@ class Consent:
     """
 
     purpose: ConsentPurpose | Other = attrs.field(converter=_to_purpose)
-    granted: bool = attrs.field(validator=attrs.validators.instance_of(bool))
+    granted: bool = attrs.field(validator=check_bool)
     at: datetime = attrs.field(converter=to_aware)
     source: str | None = attrs.field(default=None, converter=to_opt_text)
     evidence: str | None = attrs.field(default=None, converter=to_opt_text)

@@ -13,14 +13,9 @@ import phonenumbers
 from custrec import config
 from custrec.errors import ValidationError
 from custrec.model._choices import HandleNetwork, Other, to_choice
-from custrec.model._fields import Invalid, checked, invalid, to_opt_text
+from custrec.model._fields import Invalid, check_bool, checked, invalid, to_opt_text, to_text
 
 __all__ = ["Address", "Email", "Handle", "Phone", "normalize_email", "normalize_phone"]
-
-
-def _required_text(value: str) -> str | Invalid:
-    text = to_opt_text(value)
-    return invalid(value, "must not be blank") if text is None else text
 
 
 def _to_region(value: str | None) -> str | Invalid:
@@ -101,9 +96,9 @@ class Phone:
         valid: Whether phonenumbers considers the number valid for its region.
     """
 
-    raw: str = attrs.field(converter=_required_text)
+    raw: str = attrs.field(converter=to_text)
     label: str | None = attrs.field(default=None, converter=to_opt_text)
-    primary: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    primary: bool = attrs.field(default=False, validator=check_bool)
     region: str = attrs.field(default=None, converter=_to_region)
     e164: str | None = attrs.field(init=False, default=None)
     valid: bool = attrs.field(init=False, default=False)
@@ -121,11 +116,10 @@ _EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s]+")
 
 
 def _to_email(value: str) -> str | Invalid:
-    if not isinstance(value, str):
-        return invalid(value, "expected text")
-    text = unicodedata.normalize("NFKC", value).strip()
-    if not text:
-        return invalid(value, "must not be blank")
+    checked_text = to_text(value)
+    if isinstance(checked_text, Invalid):
+        return checked_text
+    text = unicodedata.normalize("NFKC", checked_text).strip()
     local, at, domain = text.rpartition("@")
     return f"{local}{at}{domain.lower()}" if at else text
 
@@ -145,7 +139,7 @@ class Email:
 
     address: str = attrs.field(converter=_to_email)
     label: str | None = attrs.field(default=None, converter=to_opt_text)
-    primary: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    primary: bool = attrs.field(default=False, validator=check_bool)
 
     @property
     def key(self) -> str:
@@ -174,9 +168,9 @@ class Handle:
     """
 
     network: HandleNetwork | Other = attrs.field(converter=_to_network)
-    handle: str = attrs.field(converter=_required_text)
+    handle: str = attrs.field(converter=to_text)
     label: str | None = attrs.field(default=None, converter=to_opt_text)
-    primary: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    primary: bool = attrs.field(default=False, validator=check_bool)
 
     @property
     def key(self) -> str:
@@ -206,7 +200,7 @@ class Address:
     street: str | None = attrs.field(default=None, converter=to_opt_text)
     postal_code: str | None = attrs.field(default=None, converter=to_opt_text)
     label: str | None = attrs.field(default=None, converter=to_opt_text)
-    primary: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    primary: bool = attrs.field(default=False, validator=check_bool)
 
     def __str__(self) -> str:
         parts = (self.province, self.city, self.district, self.street)

@@ -22,7 +22,9 @@ from custrec.errors import ValidationError
 from custrec.model._time import parse_date, parse_datetime
 
 __all__ = [
+    "CONTROL_CHARACTERS",
     "Invalid",
+    "check_bool",
     "checked",
     "invalid",
     "positive_version",
@@ -32,6 +34,7 @@ __all__ = [
     "to_opt_aware",
     "to_opt_date",
     "to_opt_text",
+    "to_text",
     "to_text_tuple",
     "to_tuple",
 ]
@@ -78,7 +81,8 @@ def checked(cls: type, fields: list[attrs.Attribute[Any]]) -> list[attrs.Attribu
     return out
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""Control characters refused in text: all but tab and line breaks."""
 
 
 def to_opt_text(value: str | None) -> str | Invalid | None:
@@ -91,11 +95,17 @@ def to_opt_text(value: str | None) -> str | Invalid | None:
         return None
     if not isinstance(value, str):
         return invalid(value, f"expected text, got {type(value).__name__}")
-    if _CONTROL.search(value):
+    if CONTROL_CHARACTERS.search(value):
         return invalid(value, "contains control characters")
     if not value.strip():
         return None
     return value
+
+
+def to_text(value: str) -> str | Invalid:
+    """Required text: like :func:`to_opt_text`, but ``None`` and blank text are refused."""
+    text = to_opt_text(value)
+    return invalid(value, "must not be blank") if text is None else text
 
 
 def to_text_tuple(value: Iterable[str] | None) -> tuple[str, ...] | Invalid:
@@ -114,7 +124,7 @@ def to_text_tuple(value: Iterable[str] | None) -> tuple[str, ...] | Invalid:
     for item in items:
         if not isinstance(item, str):
             return invalid(value, f"expected texts only, found {type(item).__name__}")
-        if _CONTROL.search(item) or not item.strip():
+        if CONTROL_CHARACTERS.search(item) or not item.strip():
             return invalid(value, f"blank or control characters in {item!r}")
         seen[item] = None
     return tuple(seen)
@@ -136,19 +146,21 @@ def to_decimal(value: Decimal | int | str) -> Decimal | Invalid:
         return invalid(value, "expected a number, got a bool")
     if isinstance(value, float):
         return invalid(value, "floats are not accepted for exact amounts; pass a str or Decimal")
+    number: object = value
     if isinstance(value, str):
         text = unicodedata.normalize("NFKC", value).strip().replace(",", "")
         try:
-            value = Decimal(text)
+            number = Decimal(text)
         except InvalidOperation:
             return invalid(value, "not a number")
     elif isinstance(value, int):
-        value = Decimal(value)
-    if not isinstance(value, Decimal):
+        number = Decimal(value)
+    if not isinstance(number, Decimal):
         return invalid(value, f"expected a Decimal, got {type(value).__name__}")
-    if not value.is_finite():
+    if not number.is_finite():
+        # Reported as given: the text "NaN", not the Decimal it was read as.
         return invalid(value, "must be a finite number")
-    return value
+    return number
 
 
 def to_aware(value: datetime | str) -> datetime | Invalid:
@@ -197,6 +209,14 @@ def check_int_range(low: int, high: int) -> Any:
             raise ValidationError(attribute.name, value, f"must be between {low} and {high}")
 
     return check
+
+
+def check_bool(instance: object, attribute: attrs.Attribute[bool], value: object) -> None:
+    """Validator: ``True`` or ``False``, never a stand-in such as ``"yes"`` or ``1``."""
+    if not isinstance(value, bool):
+        raise ValidationError(
+            attribute.name, value, f"expected true or false, got {type(value).__name__}"
+        )
 
 
 def positive_version(instance: object, attribute: attrs.Attribute[int], value: int) -> None:

@@ -18,6 +18,11 @@ __all__ = ["Money", "currency_exponent"]
 _MAX_MINOR = 2**63 - 1
 
 
+def _too_large(amount: Decimal, exponent: int) -> bool:
+    # Compared before quantizing: quantizing a huge amount raises decimal.InvalidOperation.
+    return abs(amount) > Decimal(_MAX_MINOR).scaleb(-exponent)
+
+
 @cache
 def currency_exponent(code: str) -> int | None:
     """Return the number of minor-unit digits of an ISO 4217 currency, or ``None``.
@@ -61,6 +66,8 @@ class Money:
     def __attrs_post_init__(self) -> None:
         exponent = currency_exponent(self.currency)
         assert exponent is not None  # noqa: S101 - the currency converter guarantees it
+        if _too_large(self.amount, exponent):
+            raise ValidationError("amount", self.amount, "too large to store exactly")
         quantum = Decimal(1).scaleb(-exponent)
         exact = self.amount.quantize(quantum)
         if exact != self.amount:
@@ -69,8 +76,6 @@ class Money:
                 self.amount,
                 f"{self.currency} has {exponent} decimal place(s); round the amount first",
             )
-        if abs(exact.scaleb(exponent)) > _MAX_MINOR:
-            raise ValidationError("amount", self.amount, "too large to store exactly")
         object.__setattr__(self, "amount", exact)
 
     @classmethod
@@ -81,7 +86,9 @@ class Money:
     @classmethod
     def from_minor(cls, minor: int, currency: str) -> Money:
         """Build Money from an integer count of minor units (cents, fen…)."""
-        exponent = currency_exponent(currency.upper())
+        if isinstance(minor, bool) or not isinstance(minor, int):
+            raise ValidationError("minor", minor, "expected a whole number of minor units")
+        exponent = currency_exponent(currency.upper()) if isinstance(currency, str) else None
         if exponent is None:
             raise ValidationError("currency", currency, "not an ISO 4217 currency")
         return cls(Decimal(minor).scaleb(-exponent), currency)
@@ -121,10 +128,11 @@ class Money:
             return NotImplemented
         exponent = currency_exponent(self.currency)
         assert exponent is not None  # noqa: S101 - guaranteed at construction
-        product = (self.amount * factor).quantize(
-            Decimal(1).scaleb(-exponent), rounding=ROUND_HALF_UP
-        )
-        return Money(product, self.currency)
+        product = self.amount * factor
+        if _too_large(product, exponent):
+            raise ValidationError("amount", product, "too large to store exactly")
+        rounded = product.quantize(Decimal(1).scaleb(-exponent), rounding=ROUND_HALF_UP)
+        return Money(rounded, self.currency)
 
     __rmul__ = __mul__
 

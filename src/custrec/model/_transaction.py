@@ -27,6 +27,7 @@ from custrec.model._fields import (
     to_aware,
     to_decimal,
     to_opt_text,
+    to_text,
     to_tuple,
 )
 from custrec.model._ids import new_id, to_id
@@ -57,7 +58,7 @@ class LineItem:
         product_id: The product's id in the business's catalogue.
     """
 
-    name: str = attrs.field(converter=to_opt_text, validator=attrs.validators.instance_of(str))
+    name: str = attrs.field(converter=to_text)
     unit_price: Money = attrs.field(validator=_is_money)
     quantity: Decimal = attrs.field(default=Decimal(1), converter=to_decimal)
     product_id: str | None = attrs.field(default=None, converter=to_opt_text, kw_only=True)

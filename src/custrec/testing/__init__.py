@@ -1,0 +1,14 @@
+"""The public test kit for people who extend custrec.
+
+Import what you need from its submodules; nothing is imported here, so that importing
+:mod:`custrec.testing` costs nothing and needs no test-only dependency:
+
+- :mod:`custrec.testing.strategies`: Hypothesis strategies that build valid values and
+  records of every custrec type, for property tests of your own code (needs
+  ``hypothesis``, installed with ``custrec[testing]``).
+
+>>> from custrec.testing import strategies
+>>> strategies.customers()  # doctest: +SKIP
+"""
+
+__all__: list[str] = []
