@@ -25,7 +25,6 @@ import attrs
 import cattrs
 from cattrs.cols import homogenous_tuple_structure_factory
 from cattrs.errors import ForbiddenExtraKeysError
-from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from custrec.errors import ValidationError
 from custrec.model import (
@@ -34,7 +33,6 @@ from custrec.model import (
     FrozenMap,
     Interaction,
     Other,
-    Phone,
     Record,
     Transaction,
     open_choice,
@@ -253,22 +251,6 @@ def make_converter() -> cattrs.Converter:
     )
     conv.register_structure_hook_factory(
         attrs.has, lambda cls: _objects_only(conv.gen_structure_attrs_fromdict(cls))
-    )
-    # Phone's e164/valid are derived: written out for readers, recomputed when read back.
-    conv.register_unstructure_hook(
-        Phone, make_dict_unstructure_fn(Phone, conv, _cattrs_include_init_false=True)
-    )
-    conv.register_structure_hook(
-        Phone,
-        _objects_only(
-            make_dict_structure_fn(
-                Phone,
-                conv,
-                _cattrs_forbid_extra_keys=False,
-                e164=override(omit=True),
-                valid=override(omit=True),
-            )
-        ),
     )
     return conv
 

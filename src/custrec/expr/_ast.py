@@ -55,14 +55,21 @@ class Expr:
 
     __slots__ = ()
 
+    # Chains (``a & b & c``, ``Query.filter`` in a loop) build one flat node rather than a
+    # tree as deep as the chain is long, which binding would refuse past MAX_DEPTH.
     def __and__(self, other: Expr) -> Expr:
-        return And((self, other))
+        return And((*_operands(And, self), *_operands(And, other)))
 
     def __or__(self, other: Expr) -> Expr:
-        return Or((self, other))
+        return Or((*_operands(Or, self), *_operands(Or, other)))
 
     def __invert__(self) -> Expr:
         return Not(self)
+
+
+def _operands(kind: type[And | Or], node: Expr) -> tuple[Expr, ...]:
+    """The items of ``node`` if it is a ``kind`` node, else ``node`` alone."""
+    return node.items if isinstance(node, kind) else (node,)
 
 
 def _check_const(instance: Const, attribute: attrs.Attribute[Scalar], value: object) -> None:

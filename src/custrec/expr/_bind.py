@@ -86,6 +86,7 @@ _EXAMPLES = {
     FieldKind.DATETIME: "an aware datetime",
     FieldKind.MONEY: "Money, e.g. Money('100', 'CNY')",
     FieldKind.TAGS: "nothing: use has_tag(...)",
+    FieldKind.JSON: "text, a number or true/false",
 }
 
 

@@ -25,6 +25,32 @@ def _to_region(value: str | None) -> str | Invalid:
     return region.upper()
 
 
+_DERIVE: Any = object()  # marks a Phone field still to be derived from raw and region
+_E164 = re.compile(r"\+[1-9]\d{1,14}")
+
+
+def parse_phone(raw: str, region: str | None = None) -> tuple[str | None, bool]:
+    """Return a phone number's E.164 form (or ``None``) and whether it is valid.
+
+    See :func:`normalize_phone` for what is understood.
+    """
+    region = (region or config.get().phone_region).upper()
+    text = unicodedata.normalize("NFKC", raw).strip()
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None, False
+    valid = phonenumbers.is_valid_number(number)
+    if not valid and not text.startswith("+"):
+        try:
+            international = phonenumbers.parse("+" + text, region)
+        except phonenumbers.NumberParseException:
+            international = None
+        if international is not None and phonenumbers.is_valid_number(international):
+            number, valid = international, True
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), valid
+
+
 def normalize_phone(raw: str, region: str | None = None) -> str | None:
     """Return the E.164 form of a phone number as a person typed it, or ``None``.
 
@@ -39,20 +65,7 @@ def normalize_phone(raw: str, region: str | None = None) -> str | None:
     Returns:
         ``"+8613812345678"``-style text, or ``None`` when the text holds no phone number.
     """
-    region = (region or config.get().phone_region).upper()
-    text = unicodedata.normalize("NFKC", raw).strip()
-    try:
-        number = phonenumbers.parse(text, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number) and not text.startswith("+"):
-        try:
-            international = phonenumbers.parse("+" + text, region)
-        except phonenumbers.NumberParseException:
-            international = None
-        if international is not None and phonenumbers.is_valid_number(international):
-            number = international
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return parse_phone(raw, region)[0]
 
 
 def normalize_email(address: str) -> str:
@@ -84,7 +97,9 @@ class Phone:
     """A phone number: the text as given, plus its E.164 form.
 
     A number that cannot be read is kept, not refused, with ``valid`` false; the quality
-    checks report it. ``e164`` and ``valid`` are derived from ``raw`` and ``region``.
+    checks report it. ``e164`` and ``valid`` are derived from ``raw`` and ``region`` when a
+    phone is built; a stored document hands back the values derived when it was written
+    (well-formed ones are taken as they are, so reading records never re-parses phones).
 
     Attributes:
         raw: The number exactly as it was given.
@@ -100,16 +115,23 @@ class Phone:
     label: str | None = attrs.field(default=None, converter=to_opt_text)
     primary: bool = attrs.field(default=False, validator=check_bool)
     region: str = attrs.field(default=None, converter=_to_region)
-    e164: str | None = attrs.field(init=False, default=None)
-    valid: bool = attrs.field(init=False, default=False)
+    # Derived from raw and region. The private keywords let a stored document hand back
+    # what was derived when it was written, so reading a record does not re-parse phones.
+    e164: str | None = attrs.field(default=_DERIVE, alias="_e164", kw_only=True)
+    valid: bool = attrs.field(default=_DERIVE, alias="_valid", kw_only=True)
 
     def __attrs_post_init__(self) -> None:
-        e164 = normalize_phone(self.raw, self.region)
-        valid = False
-        if e164 is not None:
-            valid = phonenumbers.is_valid_number(phonenumbers.parse(e164))
+        e164, valid = self.e164, self.valid
+        if e164 is _DERIVE or valid is _DERIVE or not _derived_fit(e164, valid):
+            e164, valid = parse_phone(self.raw, self.region)
         object.__setattr__(self, "e164", e164)
         object.__setattr__(self, "valid", valid)
+
+
+def _derived_fit(e164: object, valid: object) -> bool:
+    return isinstance(valid, bool) and (
+        e164 is None or (isinstance(e164, str) and _E164.fullmatch(e164) is not None)
+    )
 
 
 _EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s]+")

@@ -8,8 +8,17 @@ Third-party backends register under the entry-point group ``custrec.stores`` and
 themselves with :mod:`custrec.testing.store_suite`.
 """
 
+from custrec.store._aggregate import (
+    WINDOWS,
+    HistoryAggregates,
+    SupportsHistoryAggregation,
+    aggregate_history,
+    refunded_before,
+    window_starts,
+)
 from custrec.store._audit import AuditAction, AuditEntry, FieldChange, diff
 from custrec.store._base import (
+    Collection,
     CustomerRepository,
     HistoryRepository,
     Progress,
@@ -24,10 +33,13 @@ from custrec.store._registry import ENTRY_POINT_GROUP, backends, open_store, reg
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "WINDOWS",
     "AuditAction",
     "AuditEntry",
+    "Collection",
     "CustomerRepository",
     "FieldChange",
+    "HistoryAggregates",
     "HistoryRepository",
     "MemoryStore",
     "Order",
@@ -36,6 +48,8 @@ __all__ = [
     "Query",
     "Repository",
     "Store",
+    "SupportsHistoryAggregation",
+    "aggregate_history",
     "backends",
     "contact_keys",
     "decode_cursor",
@@ -43,6 +57,8 @@ __all__ = [
     "encode_cursor",
     "open_store",
     "order_values",
+    "refunded_before",
     "register_backend",
     "run_query",
+    "window_starts",
 ]

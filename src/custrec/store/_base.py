@@ -14,8 +14,11 @@ import abc
 import contextlib
 import contextvars
 import heapq
+import json
+import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, ClassVar, Generic, TypeVar
 
 import attrs
@@ -38,6 +41,7 @@ from custrec.store._audit import AuditAction, AuditEntry, diff
 from custrec.store._query import Query
 
 __all__ = [
+    "Collection",
     "CustomerRepository",
     "HistoryRepository",
     "Progress",
@@ -54,7 +58,10 @@ Progress = Callable[[int], None]
 
 HISTORY_TYPES: tuple[type[HistoryRecord], ...] = (Interaction, Transaction, Feedback)
 
-_actor: contextvars.ContextVar[str | None] = contextvars.ContextVar("custrec_actor", default=None)
+# The actor set by Store.acting_as, per store: one variable maps each store to its actor.
+_actors: contextvars.ContextVar[Mapping[Store, str]] = contextvars.ContextVar(
+    "custrec_actors", default=MappingProxyType({})
+)
 
 
 def contact_keys(customer: Customer) -> list[str]:
@@ -129,7 +136,7 @@ class Repository(Generic[R]):
 
     def exists(self, record_id: str) -> bool:
         """Whether a record with ``record_id`` exists."""
-        return bool(self._store._fetch(self.record_type, [record_id]))
+        return bool(self._store._existing(self.record_type, [record_id]))
 
     def count(self, where: Expr | None = None) -> int:
         """Count the records matching ``where`` (all when ``None``)."""
@@ -165,6 +172,9 @@ class Repository(Generic[R]):
             raise ValidationError("batch_size", batch_size, "must be a whole number from 1")
         if where is not None:
             bind(where, self.record_type)
+        return self._batches(batch_size, where)
+
+    def _batches(self, batch_size: int, where: Expr | None) -> Iterator[list[R]]:
         after: str | None = None
         while True:
             batch = self._store._scan(self.record_type, after, batch_size, where)
@@ -406,8 +416,7 @@ class HistoryRepository(Repository[H]):
             raise IntegrityError(self.type_name, record.id, "its customer_id names no customer")
 
     def _before_insert_many(self, batch: list[H]) -> None:
-        wanted = {record.customer_id for record in batch}
-        present = self._store.customers.get_many(wanted)
+        present = self._store._existing(Customer, list({r.customer_id for r in batch}))
         for record in batch:
             if record.customer_id not in present:
                 raise IntegrityError(self.type_name, record.id, "its customer_id names no customer")
@@ -417,6 +426,64 @@ class HistoryRepository(Repository[H]):
         query = Query(F("customer_id") == customer_id).order_by("at")
         page: Any = self._store._select(self.record_type, query)
         return list(page.items)
+
+
+_COLLECTION_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.]{0,63}")
+
+
+class Collection:
+    """Small JSON documents kept in a store under text keys, beside the records.
+
+    Use :meth:`Store.collection` to get one. Keys are any non-empty text; documents are
+    JSON-ready dicts. Writes join the store's unit of work.
+    """
+
+    def __init__(self, store: Store, name: str) -> None:
+        if not isinstance(name, str) or not _COLLECTION_NAME.fullmatch(name):
+            raise ValidationError("collection", name, "a name is letters, digits, _ and .")
+        self._store = store
+        self.name = name
+
+    @staticmethod
+    def _check_key(key: str) -> str:
+        if not isinstance(key, str) or not key:
+            raise ValidationError("key", key, "a key is non-empty text")
+        return key
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        """Return the document under ``key``, or ``None``."""
+        return self._store._doc_get(self.name, self._check_key(key))
+
+    def put(self, key: str, document: Mapping[str, Any]) -> None:
+        """Store ``document`` under ``key``, replacing any document there.
+
+        Raises:
+            ValidationError: The document is not JSON-ready (it must survive ``json.dumps``).
+        """
+        body = dict(document)
+        try:
+            json.dumps(body, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise ValidationError("document", body, f"not JSON-ready: {exc}") from None
+        with self._store.transaction():
+            self._store._doc_put(self.name, self._check_key(key), body)
+
+    def delete(self, key: str) -> bool:
+        """Delete the document under ``key``; return whether there was one."""
+        with self._store.transaction():
+            return self._store._doc_delete(self.name, self._check_key(key))
+
+    def items(
+        self, prefix: str = "", batch_size: int = 1000
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Yield ``(key, document)`` pairs whose keys start with ``prefix``, in key order."""
+        after: str | None = None
+        while True:
+            batch = self._store._doc_scan(self.name, prefix, after, batch_size)
+            yield from batch
+            if len(batch) < batch_size:
+                return
+            after = batch[-1][0]
 
 
 class Store(abc.ABC):
@@ -446,6 +513,17 @@ class Store(abc.ABC):
         }
         self._lock = threading.RLock()
         self._depth = 0
+
+    def collection(self, name: str) -> Collection:
+        """Return a collection of small JSON documents kept with the records.
+
+        Collections hold what extensions derive from records (classification labels,
+        merge records, tombstones). Writes join the store's unit of work.
+
+        Args:
+            name: The collection's name: letters, digits, ``_`` and ``.``.
+        """
+        return Collection(self, name)
 
     def repository(self, record_type: type[R]) -> Repository[R]:
         """Return the repository holding ``record_type``."""
@@ -492,16 +570,19 @@ class Store(abc.ABC):
 
     @contextlib.contextmanager
     def acting_as(self, actor: str) -> Iterator[None]:
-        """Record ``actor`` as the author of writes inside the block (this context only)."""
-        token = _actor.set(actor)
+        """Record ``actor`` as the author of this store's writes inside the block.
+
+        The setting belongs to this store and this context (thread or task) only.
+        """
+        token = _actors.set({**_actors.get(), self: actor})
         try:
             yield
         finally:
-            _actor.reset(token)
+            _actors.reset(token)
 
     def current_actor(self, given: str | None = None) -> str | None:
         """The actor a write is recorded under: given, else :meth:`acting_as`, else the store's."""
-        return given or _actor.get() or self.actor
+        return given or _actors.get().get(self) or self.actor
 
     # -- across record types -------------------------------------------------------------
 
@@ -568,6 +649,10 @@ class Store(abc.ABC):
     def _fetch(self, kind: type[R], ids: Sequence[str]) -> dict[str, R]:
         """Return the records with these ids that exist, by id."""
 
+    def _existing(self, kind: type[R], ids: Sequence[str]) -> set[str]:
+        """Return which of these ids exist. Override with something cheaper than a fetch."""
+        return set(self._fetch(kind, ids))
+
     @abc.abstractmethod
     def _insert(self, kind: type[R], records: Sequence[R]) -> None:
         """Insert new records (and, for customers, their contact keys).
@@ -609,3 +694,24 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def _read_audit(self, record_type: str | None, record_id: str) -> list[AuditEntry]:
         """Return a record's audit entries, oldest first."""
+
+    def _doc_get(self, collection: str, key: str) -> dict[str, Any] | None:
+        """Return the document stored under ``key`` in ``collection``, or ``None``."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no collections")
+
+    def _doc_put(self, collection: str, key: str, document: dict[str, Any]) -> None:
+        """Store a JSON-ready document under ``key``, replacing any there."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no collections")
+
+    def _doc_delete(self, collection: str, key: str) -> bool:
+        """Delete the document under ``key``; return whether there was one."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no collections")
+
+    def _doc_scan(
+        self, collection: str, prefix: str, after: str | None, limit: int
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """Return up to ``limit`` documents whose keys start with ``prefix``, above ``after``.
+
+        In key order (code-point order of the key text).
+        """
+        raise NotImplementedError(f"{type(self).__name__} keeps no collections")

@@ -7,6 +7,7 @@ rollback from a journal, so a unit of work costs what it changes, not the store'
 from __future__ import annotations
 
 import bisect
+import copy
 import itertools
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -45,6 +46,7 @@ class MemoryStore(Store):
         }
         self._contacts: defaultdict[str, set[str]] = defaultdict(set)
         self._audit: list[AuditEntry] = []
+        self._docs: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
         self._journal: list[Callable[[], None]] = []
         self._sorted_ids: dict[type[Any], list[str]] = {}  # cached id order for scans
         self._marks: dict[str, int] = {}
@@ -209,3 +211,40 @@ class MemoryStore(Store):
                 if entry.record_id == record_id
                 and (record_type is None or entry.record_type == record_type)
             ]
+
+    # -- collections ---------------------------------------------------------------------
+
+    def _doc_get(self, collection: str, key: str) -> dict[str, Any] | None:
+        with self._lock:
+            document = self._docs[collection].get(key)
+            return None if document is None else copy.deepcopy(document)
+
+    def _doc_put(self, collection: str, key: str, document: dict[str, Any]) -> None:
+        with self._lock:
+            docs = self._docs[collection]
+            old = docs.get(key)
+            docs[key] = copy.deepcopy(document)
+            self._journal.append(lambda: self._restore_doc(docs, key, old))
+
+    def _doc_delete(self, collection: str, key: str) -> bool:
+        with self._lock:
+            docs = self._docs[collection]
+            old = docs.pop(key, None)
+            if old is not None:
+                self._journal.append(lambda: self._restore_doc(docs, key, old))
+            return old is not None
+
+    @staticmethod
+    def _restore_doc(docs: dict[str, dict[str, Any]], key: str, old: dict[str, Any] | None) -> None:
+        if old is None:
+            docs.pop(key, None)
+        else:
+            docs[key] = old
+
+    def _doc_scan(
+        self, collection: str, prefix: str, after: str | None, limit: int
+    ) -> list[tuple[str, dict[str, Any]]]:
+        with self._lock:
+            docs = self._docs[collection]
+            keys = sorted(k for k in docs if k.startswith(prefix) and (after is None or k > after))
+            return [(key, copy.deepcopy(docs[key])) for key in keys[:limit]]

@@ -9,6 +9,7 @@ import functools
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
+from custrec.errors import ValidationError
 from custrec.expr import compile_predicate, field_spec, read_field, sort_key
 from custrec.store._query import Order, Page, Query, decode_cursor, encode_cursor
 
@@ -47,7 +48,7 @@ def run_query(records: Iterable[R], kind: type[Any], query: Query) -> Page[R]:
     keyed: list[tuple[tuple[list[Any], str], R]] = [
         ((order_values(record, query.order), record.id), record)  # type: ignore[attr-defined]
         for record in records
-        if keep(record)  # type: ignore[arg-type]
+        if keep(record)
     ]
     cmp = functools.partial(_compare_keys, order=query.order)
 
@@ -57,7 +58,12 @@ def run_query(records: Iterable[R], kind: type[Any], query: Query) -> Page[R]:
     keyed.sort(key=functools.cmp_to_key(by_key))
     if query.cursor is not None:
         position = decode_cursor(query.cursor, query.order)
-        keyed = [item for item in keyed if cmp(item[0], position) > 0]
+        try:
+            keyed = [item for item in keyed if cmp(item[0], position) > 0]
+        except TypeError:  # a forged cursor: a naive datetime, a date for a datetime…
+            raise ValidationError(
+                "cursor", query.cursor, "the cursor's values do not fit this query's fields"
+            ) from None
     if query.size is None or len(keyed) <= query.size:
         return Page(tuple(record for _, record in keyed))
     page = keyed[: query.size]

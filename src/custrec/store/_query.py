@@ -135,7 +135,15 @@ def _tag(value: Any) -> list[Any]:
         return ["D", value.isoformat()]
     if isinstance(value, Money):
         return ["M", str(value.amount), value.currency]
+    if isinstance(value, tuple) and all(isinstance(item, str) for item in value):
+        return ["L", list(value)]  # a multi-choice custom field's texts
     raise ValidationError("order", value, "this value cannot be used to order a query")
+
+
+def _aware(moment: datetime) -> datetime:
+    if moment.tzinfo is None:  # encode_cursor only writes aware datetimes
+        raise ValueError("a cursor's datetime carries its offset")
+    return moment
 
 
 def _untag(item: Any) -> Any:
@@ -147,9 +155,10 @@ def _untag(item: Any) -> Any:
         "f": lambda: float(rest[0]),
         "d": lambda: Decimal(rest[0]),
         "s": lambda: str(rest[0]),
-        "T": lambda: datetime.fromisoformat(rest[0]),
+        "T": lambda: _aware(datetime.fromisoformat(rest[0])),
         "D": lambda: date.fromisoformat(rest[0]),
         "M": lambda: Money(rest[0], rest[1]),
+        "L": lambda: tuple(str(item) for item in rest[0]),
     }
     return readers[tag]()
 

@@ -11,6 +11,7 @@ Third-party packages register under the entry-point group ``custrec.stores``::
 from __future__ import annotations
 
 import importlib
+import re
 import threading
 from collections.abc import Callable, Mapping
 from importlib.metadata import entry_points
@@ -32,26 +33,29 @@ _BUILTIN = {
 }
 _registered: dict[str, str | Callable[..., Store]] = {}
 _loaded: dict[str, Callable[..., Store]] = {}
-_lock = threading.Lock()
+# Re-entrant: importing a backend module may register another backend.
+_lock = threading.RLock()
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")  # RFC 3986; URLs compare it case-insensitively
 
 
 def register_backend(scheme: str, target: str | Callable[..., Store]) -> None:
     """Make ``scheme`` open stores through ``target``, in this process.
 
     Args:
-        scheme: The URL scheme (``"redis"``).
+        scheme: The URL scheme (``"redis"``, ``"postgresql+psycopg"``), any case.
         target: A callable ``(url, **options) -> Store``, or its dotted path
             (``"package.module:Class.from_url"``), imported on first use.
     """
-    if not isinstance(scheme, str) or not scheme.isidentifier():
+    if not isinstance(scheme, str) or not _SCHEME.fullmatch(scheme):
         raise ValidationError("scheme", scheme, "a scheme is a name such as 'sqlite'")
+    scheme = scheme.lower()
     with _lock:
         _registered[scheme] = target
         _loaded.pop(scheme, None)
 
 
 def _entry_point_targets() -> dict[str, str]:
-    return {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    return {ep.name.lower(): ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
 
 
 def backends() -> Mapping[str, str]:
@@ -111,4 +115,6 @@ def open_store(url: str = "sqlite:///custrec.db", **options: Any) -> Store:
     if not isinstance(url, str) or "://" not in url:
         raise ValidationError("url", url, "a store URL looks like 'sqlite:///customers.db'")
     scheme = urlsplit(url).scheme.lower()
+    if not scheme:
+        raise ValidationError("url", url, "the URL's scheme is not a valid scheme name")
     return _opener(scheme)(url, **options)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable, Mapping
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -50,16 +50,19 @@ def _to_choices(value: Any) -> tuple[str, ...]:
 def _to_bound(value: int | Decimal | float | str | date | None) -> Decimal | date | None:
     # Lenient: what cannot be read is left for _check_bound, which knows the field's name.
     if value is None or isinstance(value, date | bool):
-        return value  # type: ignore[return-value]  # a bool is refused by _check_bound
+        return value  # type: ignore[return-value]  # a bool or datetime is refused by _check_bound
     try:
         number = Decimal(str(value))
     except InvalidOperation:
+        # JSON has no dates: a date bound arrives as ISO text.
+        if isinstance(value, str) and _iso_date(value.strip()):
+            return date.fromisoformat(value.strip())
         return value  # type: ignore[return-value]  # refused by _check_bound
     return number if number.is_finite() else value  # type: ignore[return-value]
 
 
 def _check_bound(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None and not isinstance(value, Decimal | date):
+    if value is not None and (not isinstance(value, Decimal | date) or isinstance(value, datetime)):
         raise ValidationError(attribute.name, value, "a bound is a number or a date")
 
 

@@ -1,0 +1,382 @@
+"""The built-in dimension kinds.
+
+Value tier, purchase frequency, RFM, lifecycle, region, industry, age band and NPS class, each
+configurable through its template options.
+
+Quantiles use one documented tie policy everywhere: a value's *percentile rank* is the share
+of the population with a strictly smaller value, so equal values always share a rank (and a
+score), and the smallest value has rank 0.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from custrec.classify._dimension import Label
+from custrec.classify._facts import Facts, _local_date
+from custrec.classify._registry import register_classifier
+from custrec.errors import ValidationError
+from custrec.template import DimensionSpec, Template
+
+__all__ = [
+    "RFM_SEGMENTS",
+    "AgeBand",
+    "Industry",
+    "Lifecycle",
+    "NpsClass",
+    "PurchaseFrequency",
+    "Region",
+    "Rfm",
+    "ValueTier",
+    "percentile_ranks",
+    "quantile_scores",
+]
+
+
+def percentile_ranks(values: Sequence[Any]) -> list[float]:
+    """Return, for each value, the share of values strictly smaller (ties share a rank)."""
+    ordered = sorted(values)
+    n = len(ordered)
+    return [bisect.bisect_left(ordered, value) / n for value in values] if n else []
+
+
+def quantile_scores(values: Sequence[Any], bins: int = 5) -> list[int]:
+    """Score values 1..``bins`` by percentile rank: ``1 + floor(rank × bins)``.
+
+    Equal values always get the same score; with many ties a score may go unused.
+    """
+    return [1 + min(bins - 1, int(rank * bins)) for rank in percentile_ranks(values)]
+
+
+def _option(spec: DimensionSpec, name: str, default: Any) -> Any:
+    return spec.options.get(name, default)
+
+
+def _thresholds(spec: DimensionSpec, default: Mapping[str, Any]) -> list[tuple[str, Decimal]]:
+    raw = _option(spec, "thresholds", default)
+    if not isinstance(raw, Mapping) or not raw:
+        raise ValidationError(
+            f"{spec.name}.options.thresholds", raw, "thresholds map labels to least values"
+        )
+    try:
+        pairs = [(str(label), Decimal(str(value))) for label, value in raw.items()]
+    except ArithmeticError:
+        raise ValidationError(f"{spec.name}.options.thresholds", raw, "not numbers") from None
+    return sorted(pairs, key=lambda pair: pair[1], reverse=True)
+
+
+class _Simple:
+    """A dimension that labels each customer from its own facts."""
+
+    name: str
+
+    def assign(self, population: Sequence[Facts]) -> dict[str, Label]:
+        return {facts.customer.id: self.label_for(facts) for facts in population}
+
+    def label_for(self, facts: Facts) -> Label:
+        raise NotImplementedError
+
+
+class ValueTier:
+    """Value tier (价值等级) by spend: fixed thresholds, or quantiles of the population.
+
+    Options: ``method`` (``"thresholds"`` or ``"quantiles"``), ``fact`` (``total_spend``),
+    ``thresholds`` (label to least value), ``quantiles`` (label to least percentile rank,
+    e.g. ``{high = 0.8, mid = 0.5}``), ``default`` (``"low"``).
+    """
+
+    def __init__(self, spec: DimensionSpec, template: Template | None = None) -> None:
+        self.name = spec.name
+        self.fact = str(_option(spec, "fact", "total_spend"))
+        self.method = _option(spec, "method", "thresholds")
+        self.default = str(_option(spec, "default", spec.default or "low"))
+        if self.method == "thresholds":
+            self.cuts = _thresholds(spec, {"high": 10000, "mid": 2000})
+        elif self.method == "quantiles":
+            raw = _option(spec, "quantiles", {"high": 0.8, "mid": 0.5})
+            self.cuts = sorted(
+                ((str(k), Decimal(str(v))) for k, v in raw.items()),
+                key=lambda pair: pair[1],
+                reverse=True,
+            )
+        else:
+            raise ValidationError(
+                f"{spec.name}.options.method", self.method, "use 'thresholds' or 'quantiles'"
+            )
+
+    def assign(self, population: Sequence[Facts]) -> dict[str, Label]:
+        """Label by spend."""
+        values = [facts.get(self.fact) or Decimal(0) for facts in population]
+        out: dict[str, Label] = {}
+        if self.method == "quantiles":
+            ranks = percentile_ranks(values)
+            for facts, value, rank in zip(population, values, ranks, strict=True):
+                out[facts.customer.id] = self._pick(facts, value, Decimal(str(rank)), "rank")
+        else:
+            for facts, value in zip(population, values, strict=True):
+                out[facts.customer.id] = self._pick(facts, value, value, self.fact)
+        return out
+
+    def _pick(self, facts: Facts, value: Any, measure: Decimal, what: str) -> Label:
+        shown = {self.fact: value} if what == self.fact else {self.fact: value, "rank": measure}
+        for label, cut in self.cuts:
+            if measure >= cut:
+                return Label(self.name, label, f"{what} {measure} ≥ {cut}", None, shown)
+        lowest = self.cuts[-1][1]
+        return Label(self.name, self.default, f"{what} {measure} < {lowest}", None, shown)
+
+
+class PurchaseFrequency(_Simple):
+    """Purchase-frequency tier (购买频率) by orders in the last year.
+
+    Options: ``fact`` (``orders_365d``), ``thresholds`` (label to least orders, default
+    frequent 12, regular 4, occasional 1), ``default`` (``"inactive"``).
+    """
+
+    def __init__(self, spec: DimensionSpec, template: Template | None = None) -> None:
+        self.name = spec.name
+        self.fact = str(_option(spec, "fact", "orders_365d"))
+        self.cuts = _thresholds(spec, {"frequent": 12, "regular": 4, "occasional": 1})
+        self.default = str(_option(spec, "default", spec.default or "inactive"))
+
+    def label_for(self, facts: Facts) -> Label:
+        """Label by the order count."""
+        value = facts.get(self.fact) or 0
+        for label, cut in self.cuts:
+            if value >= cut:
+                return Label(
+                    self.name, label, f"{self.fact} {value} ≥ {cut}", None, {self.fact: value}
+                )
+        return Label(
+            self.name,
+            self.default,
+            f"{self.fact} {value} below every threshold",
+            None,
+            {self.fact: value},
+        )
+
+
+RFM_SEGMENTS: tuple[tuple[str, str, str], ...] = (
+    ("champions", "5", "45"),
+    ("loyal", "34", "45"),
+    ("potential_loyalist", "45", "23"),
+    ("new", "5", "1"),
+    ("promising", "4", "1"),
+    ("need_attention", "3", "3"),
+    ("about_to_sleep", "3", "12"),
+    ("cant_lose", "12", "5"),
+    ("at_risk", "12", "34"),
+    ("lost", "1", "1"),
+    ("hibernating", "2", "12"),
+    ("hibernating", "1", "2"),
+)
+"""RFM segments on the recency × frequency grid: (segment, R scores, F scores).
+
+Every (R, F) pair from 1-5 × 1-5 falls in exactly one row (hibernating takes two rows, as
+lost takes its corner); the monetary score is shown in explanations. Champions bought
+recently and often; Loyal buy often; Potential Loyalists are recent with a few orders; New
+bought once, very recently; Promising once, recently; Need Attention are middling; About to
+Sleep are slipping with few orders; Can't Lose were the best customers and have gone quiet;
+At Risk bought often but long ago; Hibernating bought little, long ago; Lost bought once,
+longest ago.
+"""
+
+
+class Rfm:
+    """RFM segments (RFM 分群) from recency, frequency and monetary quintile scores.
+
+    Scores are 1-5 by :func:`quantile_scores` over customers with at least one purchase:
+    recency is scored on ``-recency_days`` (recent is high), frequency on ``order_count``,
+    monetary on ``total_spend``. Customers without purchases get ``default``
+    (``"no_purchase"``). Options: ``recency``, ``frequency``, ``monetary`` (fact names),
+    ``default``.
+    """
+
+    def __init__(self, spec: DimensionSpec, template: Template | None = None) -> None:
+        self.name = spec.name
+        self.recency = str(_option(spec, "recency", "recency_days"))
+        self.frequency = str(_option(spec, "frequency", "order_count"))
+        self.monetary = str(_option(spec, "monetary", "total_spend"))
+        self.default = str(_option(spec, "default", spec.default or "no_purchase"))
+
+    def assign(self, population: Sequence[Facts]) -> dict[str, Label]:
+        """Score the buyers and name their segments."""
+        out: dict[str, Label] = {}
+        buyers = [f for f in population if f.get(self.recency) is not None]
+        for facts in population:
+            if facts.get(self.recency) is None:
+                missing = {self.recency: None}
+                out[facts.customer.id] = Label(
+                    self.name, self.default, "no purchase yet", None, missing
+                )
+        r = quantile_scores([-f[self.recency] for f in buyers])
+        fr = quantile_scores([f.get(self.frequency) or 0 for f in buyers])
+        m = quantile_scores([f.get(self.monetary) or 0 for f in buyers])
+        for facts, rs, fs, ms in zip(buyers, r, fr, m, strict=True):
+            segment = next(name for name, rr, ff in RFM_SEGMENTS if str(rs) in rr and str(fs) in ff)
+            values = {
+                self.recency: facts[self.recency],
+                self.frequency: facts.get(self.frequency),
+                self.monetary: facts.get(self.monetary),
+                "R": rs,
+                "F": fs,
+                "M": ms,
+            }
+            reason = f"R{rs} F{fs} M{ms} falls in {segment}"
+            out[facts.customer.id] = Label(self.name, segment, reason, None, values)
+        return out
+
+
+class Lifecycle(_Simple):
+    """Lifecycle stage (生命周期): prospect, new, active, reactivated, at risk, lapsed, churned.
+
+    In order: no purchase → ``prospect``; first purchase within ``new_days`` (90) → ``new``;
+    last purchase within ``active_days`` (180) after a gap of at least ``at_risk_days`` →
+    ``reactivated``; within ``active_days`` → ``active``; within ``at_risk_days`` (365) →
+    ``at_risk``; within ``churned_days`` (730) → ``lapsed``; else ``churned``.
+    """
+
+    def __init__(self, spec: DimensionSpec, template: Template | None = None) -> None:
+        self.name = spec.name
+        self.new_days = int(_option(spec, "new_days", 90))
+        self.active_days = int(_option(spec, "active_days", 180))
+        self.at_risk_days = int(_option(spec, "at_risk_days", 365))
+        self.churned_days = int(_option(spec, "churned_days", 730))
+
+    def label_for(self, facts: Facts) -> Label:
+        """Place the customer in the lifecycle."""
+        recency = facts.get("recency_days")
+        first = facts.get("first_purchase")
+        gap = facts.get("previous_gap_days")
+        values = {"recency_days": recency, "previous_gap_days": gap, "first_purchase": first}
+        if recency is None:
+            return Label(self.name, "prospect", "no purchase yet", None, values)
+        # The day of the first purchase where it happened for the configured zone, as
+        # recency_days counts it, whatever offset the store hands the datetime back in.
+        first_day = _local_date(first)
+        since_first = (facts.as_of - first_day).days if first_day is not None else None
+        if since_first is not None and since_first <= self.new_days:
+            reason = f"first purchase {since_first} days ago (≤ {self.new_days})"
+            return Label(self.name, "new", reason, None, values)
+        if recency <= self.active_days:
+            if gap is not None and gap >= self.at_risk_days:
+                reason = f"bought {recency} days ago after a {gap}-day gap"
+                return Label(self.name, "reactivated", reason, None, values)
+            return Label(self.name, "active", f"last purchase {recency} days ago", None, values)
+        for label, limit in (("at_risk", self.at_risk_days), ("lapsed", self.churned_days)):
+            if recency <= limit:
+                return Label(
+                    self.name, label, f"last purchase {recency} days ago (≤ {limit})", None, values
+                )
+        return Label(self.name, "churned", f"last purchase {recency} days ago", None, values)
+
+
+class Region(_Simple):
+    """Local or remote (本地/外地) relative to the home region.
+
+    Options: ``home`` (provinces or cities; the template's ``home_region`` by default).
+    A customer without an address is ``unknown``.
+    """
+
+    def __init__(self, spec: DimensionSpec, template: Template | None = None) -> None:
+        self.name = spec.name
+        home = _option(spec, "home", template.home_region if template else ())
+        if isinstance(home, str):  # one place, not a list of its characters
+            home = [home]
+        self.home = {_fold(place) for place in home}
+
+    def label_for(self, facts: Facts) -> Label:
+        """Compare the address with the home region."""
+        region, city = facts.get("region"), facts.get("city")
+        values = {"region": region, "city": city}
+        if region is None and city is None:
+            return Label(self.name, "unknown", "no address", None, values)
+        if {_fold(region), _fold(city)} & self.home:
+            return Label(self.name, "local", "address in the home region", None, values)
+        return Label(self.name, "remote", "address outside the home region", None, values)
+
+
+def _fold(place: Any) -> str:
+    """Compare places without the 省/市/区 suffixes people leave off (北京 = 北京市)."""
+    text = str(place or "").strip()
+    return text[:-1] if len(text) > 2 and text[-1] in "省市区县" else text
+
+
+class Industry(_Simple):
+    """Industry (行业): the customer's industry, optionally grouped.
+
+    Options: ``groups`` (label to list of industries), ``default`` (``"unknown"``).
+    """
+
+    def __init__(self, spec: DimensionSpec, template: Template | None = None) -> None:
+        self.name = spec.name
+        groups = _option(spec, "groups", {})
+        self.groups = {member: label for label, members in groups.items() for member in members}
+        self.default = str(_option(spec, "default", spec.default or "unknown"))
+
+    def label_for(self, facts: Facts) -> Label:
+        """Label by the customer's industry."""
+        industry = facts.customer.industry
+        values = {"industry": industry}
+        if industry is None:
+            return Label(self.name, self.default, "no industry recorded", None, values)
+        label = self.groups.get(industry, industry)
+        return Label(self.name, label, f"industry is {industry}", None, values)
+
+
+class AgeBand(_Simple):
+    """Age band (年龄段) from the birth date.
+
+    Options: ``bands`` (lower bounds, default ``[18, 30, 40, 50, 60]``) give ``"<18"``,
+    ``"18-29"``, …, ``"60+"``; ``unknown`` without a birth date.
+    """
+
+    def __init__(self, spec: DimensionSpec, template: Template | None = None) -> None:
+        self.name = spec.name
+        self.bands = sorted(int(b) for b in _option(spec, "bands", [18, 30, 40, 50, 60]))
+
+    def label_for(self, facts: Facts) -> Label:
+        """Band the age."""
+        age = facts.get("age")
+        if age is None:
+            return Label(self.name, "unknown", "no birth date", None, {"age": None})
+        index = bisect.bisect_right(self.bands, age)
+        if index == 0:
+            label = f"<{self.bands[0]}"
+        elif index == len(self.bands):
+            label = f"{self.bands[-1]}+"
+        else:
+            label = f"{self.bands[index - 1]}-{self.bands[index] - 1}"
+        return Label(self.name, label, f"age {age}", None, {"age": age})
+
+
+class NpsClass(_Simple):
+    """NPS class (推荐意愿): promoter (9-10), passive (7-8), detractor (0-6), or unknown."""
+
+    def __init__(self, spec: DimensionSpec, template: Template | None = None) -> None:
+        self.name = spec.name
+
+    def label_for(self, facts: Facts) -> Label:
+        """Class the latest NPS answer."""
+        score = facts.get("latest_nps")
+        if score is None:
+            return Label(self.name, "unknown", "no NPS answer", None, {"latest_nps": None})
+        label = "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"
+        return Label(self.name, label, f"latest NPS {score}", None, {"latest_nps": score})
+
+
+_BUILTINS: Mapping[str, Callable[[DimensionSpec, Template | None], Any]] = {
+    "value_tier": ValueTier,
+    "purchase_frequency": PurchaseFrequency,
+    "rfm": Rfm,
+    "lifecycle": Lifecycle,
+    "region": Region,
+    "industry": Industry,
+    "age_band": AgeBand,
+    "nps_class": NpsClass,
+}
+for _name, _factory in _BUILTINS.items():
+    register_classifier(_name, _factory)

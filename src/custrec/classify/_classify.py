@@ -1,0 +1,371 @@
+"""Running a classification: facts for every customer, labels per dimension, results kept.
+
+>>> from custrec.classify import Classification
+>>> from custrec.template import Template
+>>> classification = Classification.from_template(Template.preset("retail"))
+
+``classification.run(store, as_of)`` computes facts in one pass (in SQL where the store can),
+labels every customer on every dimension, stores each customer's type with its as-of date, and
+reports label changes to subscribers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+import attrs
+
+from custrec import config
+from custrec.classify._dimension import Dimension, Label, Rule, RuleDimension
+from custrec.classify._facts import (
+    Facts,
+    cutoff_of,
+    derive,
+)
+from custrec.classify._registry import classifiers, user_facts
+from custrec.errors import ValidationError
+from custrec.model import FrozenMap
+from custrec.store import WINDOWS, Store, SupportsHistoryAggregation, aggregate_history
+from custrec.template import DimensionSpec, Template
+
+__all__ = [
+    "CHANGES_COLLECTION",
+    "LABELS_COLLECTION",
+    "Classification",
+    "ClassificationRun",
+    "CustomerType",
+    "LabelChange",
+    "compute_facts",
+    "label_changes",
+    "stored_type",
+]
+
+LABELS_COLLECTION = "classify.labels"
+"""Store collection holding each customer's latest type, keyed by customer id."""
+
+CHANGES_COLLECTION = "classify.changes"
+"""Store collection holding label changes, keyed ``<customer id>/<as-of>/<dimension>``."""
+
+Progress = Callable[[int], None]
+
+
+@attrs.frozen
+class CustomerType:
+    """A customer's type: one label per dimension, as of a date (客户类型).
+
+    Attributes:
+        customer_id: The customer.
+        as_of: The day the labels hold for.
+        labels: One :class:`Label` per dimension, in the classification's order.
+    """
+
+    customer_id: str
+    as_of: date
+    labels: tuple[Label, ...]
+
+    def __getitem__(self, dimension: str) -> str:
+        return self.label(dimension).label
+
+    def label(self, dimension: str) -> Label:
+        """Return the label on ``dimension``.
+
+        Raises:
+            KeyError: No such dimension.
+        """
+        for label in self.labels:
+            if label.dimension == dimension:
+                return label
+        raise KeyError(dimension)
+
+    @property
+    def key(self) -> str:
+        """The type as one text: ``"value_tier=high, rfm=champions"``."""
+        return ", ".join(f"{label.dimension}={label.label}" for label in self.labels)
+
+    @property
+    def segments(self) -> frozenset[str]:
+        """The segments the customer is in, as ``"dimension:label"``."""
+        return frozenset(f"{label.dimension}:{label.label}" for label in self.labels)
+
+    def explain(self) -> str:
+        """Every label with its explanation, one per line."""
+        return "\n".join(label.explain() for label in self.labels)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The type as JSON-ready data."""
+        return {
+            "customer_id": self.customer_id,
+            "as_of": self.as_of.isoformat(),
+            "labels": {label.dimension: label.to_dict() for label in self.labels},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CustomerType:
+        """Read a type written by :meth:`to_dict` (fact values come back as text)."""
+        labels = tuple(
+            Label(item["dimension"], item["label"], item["reason"], item["rule"], item["values"])
+            for item in data["labels"].values()
+        )
+        return cls(data["customer_id"], date.fromisoformat(data["as_of"]), labels)
+
+
+@attrs.frozen
+class LabelChange:
+    """A customer moved to another label on a dimension (or got a first label).
+
+    Attributes:
+        customer_id: The customer.
+        dimension: The dimension.
+        old: The label before (``None`` on the first classification).
+        new: The label now.
+        as_of: The as-of date of the run that saw the change.
+    """
+
+    customer_id: str
+    dimension: str
+    old: str | None
+    new: str
+    as_of: date
+
+
+@attrs.frozen
+class ClassificationRun:
+    """What one run found.
+
+    Attributes:
+        as_of: The day classified for.
+        types: Customer id to :class:`CustomerType`, in customer-id order.
+        changes: The label changes the run recorded.
+    """
+
+    as_of: date
+    types: FrozenMap[str, CustomerType]
+    changes: tuple[LabelChange, ...]
+
+
+def _today() -> date:
+    return datetime.now(config.get().zone).date()
+
+
+def compute_facts(
+    store: Store,
+    as_of: date | None = None,
+    *,
+    currency: str = "CNY",
+    windows: Sequence[int] = WINDOWS,
+    batch_size: int = 1000,
+    progress: Progress | None = None,
+) -> list[Facts]:
+    """Compute every customer's facts as of a day, in one pass over the store.
+
+    Stores that aggregate in their database (``aggregate_history``) do the sums there;
+    others stream their history through Python once. Customers created after ``as_of``
+    are left out. Registered user facts are added after the built-in ones (each sees the
+    built-in facts).
+
+    Args:
+        store: The store.
+        as_of: The day; today in the configured zone when ``None``.
+        currency: Money facts count transactions in this currency only.
+        windows: Trailing windows, in days, of the windowed facts.
+        batch_size: Customers read at a time.
+        progress: Called with the number of customers done after each batch.
+    """
+    as_of = as_of or _today()
+    cutoff = cutoff_of(as_of)
+    if isinstance(store, SupportsHistoryAggregation):
+        aggregates = store.aggregate_history(cutoff, currency, windows)
+    else:
+        aggregates = aggregate_history(
+            store.transactions,
+            store.interactions,
+            store.feedback,
+            cutoff=cutoff,
+            currency=currency,
+            windows=windows,
+        )
+    extra = user_facts()
+    population: list[Facts] = []
+    for batch in store.customers.iter_batches(batch_size):
+        for customer in batch:
+            if customer.created_at >= cutoff:
+                continue
+            values = derive(
+                customer,
+                aggregates.get(customer.id),
+                as_of=as_of,
+                currency=currency,
+                windows=windows,
+            )
+            facts = Facts(customer, as_of, FrozenMap(values))
+            if extra:
+                values.update({name: d.function(facts) for name, d in extra.items()})
+                facts = Facts(customer, as_of, FrozenMap(values))
+            population.append(facts)
+        if progress is not None:
+            progress(len(population))
+    return population
+
+
+def build_dimension(spec: DimensionSpec, template: Template | None = None) -> Dimension:
+    """Build the dimension a template spec describes (rules or a named classifier).
+
+    Raises:
+        ValidationError: The classifier is unknown or its options are wrong.
+        RuleSyntaxError: A rule's text is malformed or names something unknown.
+    """
+    if spec.classifier is None:
+        rules = [Rule(rule.label, rule.when, rule.description) for rule in spec.rules]
+        return RuleDimension(spec.name, rules, spec.default or "unknown")
+    factories = classifiers()
+    factory = factories.get(spec.classifier)
+    if factory is None:
+        known = ", ".join(sorted(factories))
+        raise ValidationError(
+            f"dimensions.{spec.name}.classifier", spec.classifier, f"unknown; known: {known}"
+        )
+    return factory(spec, template)
+
+
+class Classification:
+    """A set of dimensions that together give each customer a type.
+
+    Args:
+        dimensions: The dimensions, in the order types list them.
+        currency: The currency money facts are computed in.
+        windows: Trailing windows of the windowed facts.
+    """
+
+    def __init__(
+        self,
+        dimensions: Iterable[Dimension],
+        *,
+        currency: str = "CNY",
+        windows: Sequence[int] = WINDOWS,
+    ) -> None:
+        self.dimensions = tuple(dimensions)
+        names = [dimension.name for dimension in self.dimensions]
+        if len(set(names)) != len(names):
+            raise ValidationError("dimensions", names, "two dimensions share a name")
+        self.currency = currency
+        self.windows = tuple(windows)
+        self._subscribers: list[Callable[[LabelChange], None]] = []
+
+    @classmethod
+    def from_template(cls, template: Template) -> Classification:
+        """Build the template's dimensions, in its currency."""
+        return cls(
+            (build_dimension(spec, template) for spec in template.dimensions),
+            currency=template.currency,
+        )
+
+    def on_change(self, callback: Callable[[LabelChange], None]) -> Callable[[LabelChange], None]:
+        """Call ``callback`` for every label change a run records (usable as a decorator).
+
+        Callbacks run after the change is stored, batch by batch.
+        """
+        self._subscribers.append(callback)
+        return callback
+
+    def classify(self, population: Sequence[Facts]) -> dict[str, CustomerType]:
+        """Label every customer of a population (sharing one as-of date) on every dimension."""
+        if not population:
+            return {}
+        as_of = population[0].as_of
+        if any(facts.as_of != as_of for facts in population):
+            raise ValidationError("as_of", None, "a population shares one as-of date")
+        assigned = [dimension.assign(population) for dimension in self.dimensions]
+        types = {}
+        for facts in sorted(population, key=lambda f: f.customer.id):
+            cid = facts.customer.id
+            types[cid] = CustomerType(cid, as_of, tuple(found[cid] for found in assigned))
+        return types
+
+    def run(
+        self,
+        store: Store,
+        as_of: date | None = None,
+        *,
+        save: bool = True,
+        batch_size: int = 1000,
+        progress: Progress | None = None,
+    ) -> ClassificationRun:
+        """Classify every customer of a store as of a day.
+
+        Args:
+            store: The store.
+            as_of: The day; today in the configured zone when ``None``.
+            save: Keep each customer's type in the store and record label changes (one unit
+                of work per batch), then tell subscribers.
+            batch_size: Customers per batch.
+            progress: Called with customers done, for facts and then for saving.
+
+        Returns:
+            Every customer's type, and the changes recorded.
+        """
+        as_of = as_of or _today()
+        population = compute_facts(
+            store,
+            as_of,
+            currency=self.currency,
+            windows=self.windows,
+            batch_size=batch_size,
+            progress=progress,
+        )
+        types = self.classify(population)
+        changes: list[LabelChange] = []
+        if save:
+            ordered = list(types.values())
+            for start in range(0, len(ordered), batch_size):
+                batch_changes = self._save(store, ordered[start : start + batch_size])
+                changes.extend(batch_changes)
+                for change in batch_changes:
+                    for callback in self._subscribers:
+                        callback(change)
+                if progress is not None:
+                    progress(min(start + batch_size, len(ordered)))
+        return ClassificationRun(as_of, FrozenMap(types), tuple(changes))
+
+    def _save(self, store: Store, batch: Sequence[CustomerType]) -> list[LabelChange]:
+        labels = store.collection(LABELS_COLLECTION)
+        history = store.collection(CHANGES_COLLECTION)
+        changes = []
+        with store.transaction():
+            for kind in batch:
+                previous = labels.get(kind.customer_id)
+                before = {} if previous is None else previous["labels"]
+                for label in kind.labels:
+                    name = label.dimension
+                    old = before.get(name, {}).get("label")
+                    if old != label.label:
+                        change = LabelChange(kind.customer_id, name, old, label.label, kind.as_of)
+                        changes.append(change)
+                        key = f"{kind.customer_id}/{kind.as_of.isoformat()}/{name}"
+                        history.put(key, {"old": old, "new": label.label})
+                labels.put(kind.customer_id, kind.to_dict())
+        return changes
+
+
+def stored_type(store: Store, customer_id: str) -> CustomerType | None:
+    """Return the customer's type from the last saved run, or ``None``."""
+    data = store.collection(LABELS_COLLECTION).get(customer_id)
+    return None if data is None else CustomerType.from_dict(data)
+
+
+def label_changes(store: Store, customer_id: str) -> list[LabelChange]:
+    """Return every recorded label change of a customer, oldest first."""
+    out = []
+    prefix = f"{customer_id}/"
+    for key, data in store.collection(CHANGES_COLLECTION).items(prefix=prefix):
+        # Keys are <id>/<YYYY-MM-DD>/<dimension>; ids may hold "/", so "A/" also finds the
+        # changes of customer "A/B", whose rest does not start with a date.
+        as_of, slash, dimension = key[len(prefix) :].partition("/")
+        try:
+            day = date.fromisoformat(as_of)
+        except ValueError:
+            continue
+        if slash and len(as_of) == len("YYYY-MM-DD"):
+            out.append(LabelChange(customer_id, dimension, data["old"], data["new"], day))
+    return out

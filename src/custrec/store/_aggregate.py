@@ -1,0 +1,148 @@
+"""History aggregates: per-customer sums, counts and extremes of history before a moment.
+
+They cover interactions, transactions and feedback, and are what a database computes well.
+Classification derives its facts from them; a store that can compute them in its own
+database offers ``aggregate_history`` (the capability :class:`SupportsHistoryAggregation`),
+and :func:`aggregate_history` here is the Python reference every such store must match.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Protocol, runtime_checkable
+
+import attrs
+
+from custrec.model import Feedback, Interaction, Transaction, TransactionStatus
+
+__all__ = [
+    "WINDOWS",
+    "HistoryAggregates",
+    "SupportsHistoryAggregation",
+    "aggregate_history",
+    "refunded_before",
+    "window_starts",
+]
+
+WINDOWS = (30, 90, 365)
+"""The default trailing windows, in days, of windowed aggregates."""
+
+
+@attrs.define
+class HistoryAggregates:
+    """Per-customer sums, counts and extremes of history: what a database computes.
+
+    Money is in integer minor units of the facts' currency; times are aware datetimes.
+    Windowed values are keyed by window length in days.
+    """
+
+    order_count: int = 0
+    spend_minor: int = 0
+    refund_minor: int = 0
+    refund_count: int = 0
+    other_currency_orders: int = 0
+    first_purchase: datetime | None = None
+    last_purchase: datetime | None = None
+    previous_purchase: datetime | None = None
+    orders_in: dict[int, int] = attrs.field(factory=dict)
+    spend_in: dict[int, int] = attrs.field(factory=dict)
+    interaction_count: int = 0
+    last_contact: datetime | None = None
+    interactions_in: dict[int, int] = attrs.field(factory=dict)
+    rating_sum: int = 0
+    rating_count: int = 0
+    latest_nps: int | None = None
+    latest_nps_key: tuple[datetime, str] | None = None
+
+
+@runtime_checkable
+class SupportsHistoryAggregation(Protocol):
+    """A store that aggregates history in its own database (SQL push-down)."""
+
+    def aggregate_history(
+        self, cutoff: datetime, currency: str, windows: Sequence[int]
+    ) -> Mapping[str, HistoryAggregates]:
+        """Return aggregates of every customer with history before ``cutoff``, by id."""
+        ...
+
+
+def window_starts(cutoff: datetime, windows: Sequence[int]) -> dict[int, datetime]:
+    """The first instant of each trailing window ending at ``cutoff``."""
+    return {n: cutoff - timedelta(days=n) for n in windows}
+
+
+def refunded_before(sale: Transaction, cutoff: datetime) -> int:
+    """Minor units paid back on ``sale`` through after-sales events before ``cutoff``."""
+    return sum(
+        event.amount.minor
+        for event in sale.after_sales
+        if event.amount is not None and event.at < cutoff
+    )
+
+
+def aggregate_history(  # noqa: PLR0912 - one pass over three streams, kept together
+    transactions: Iterable[Transaction],
+    interactions: Iterable[Interaction],
+    feedback: Iterable[Feedback],
+    *,
+    cutoff: datetime,
+    currency: str,
+    windows: Sequence[int] = WINDOWS,
+) -> dict[str, HistoryAggregates]:
+    """Aggregate history in Python, one pass over each stream: the reference semantics.
+
+    Records at or after ``cutoff`` are left out, and so are after-sales refunds made at or
+    after it. Cancelled transactions never count; transactions in another currency only
+    count in ``other_currency_orders``. Spend is net of refunds. The result has an entry for
+    every customer with at least one counted record.
+    """
+    starts = window_starts(cutoff, windows)
+    out: dict[str, HistoryAggregates] = {}
+    for sale in transactions:
+        if sale.at >= cutoff or sale.status == TransactionStatus.CANCELLED:
+            continue
+        agg = out.setdefault(sale.customer_id, HistoryAggregates())
+        if sale.currency != currency:
+            agg.other_currency_orders += 1
+            continue
+        agg.order_count += 1
+        refund = refunded_before(sale, cutoff)
+        net = sale.total.minor - refund
+        agg.spend_minor += net
+        agg.refund_minor += refund
+        agg.refund_count += refund > 0
+        if agg.first_purchase is None or sale.at < agg.first_purchase:
+            agg.first_purchase = sale.at
+        if agg.last_purchase is None or sale.at > agg.last_purchase:
+            agg.previous_purchase = agg.last_purchase
+            agg.last_purchase = sale.at
+        elif agg.previous_purchase is None or sale.at > agg.previous_purchase:
+            agg.previous_purchase = sale.at
+        for n, start in starts.items():
+            if sale.at >= start:
+                agg.orders_in[n] = agg.orders_in.get(n, 0) + 1
+                agg.spend_in[n] = agg.spend_in.get(n, 0) + net
+    for contact in interactions:
+        if contact.at >= cutoff:
+            continue
+        agg = out.setdefault(contact.customer_id, HistoryAggregates())
+        agg.interaction_count += 1
+        if agg.last_contact is None or contact.at > agg.last_contact:
+            agg.last_contact = contact.at
+        for n, start in starts.items():
+            if contact.at >= start:
+                agg.interactions_in[n] = agg.interactions_in.get(n, 0) + 1
+    for item in feedback:
+        if item.at >= cutoff:
+            continue
+        agg = out.setdefault(item.customer_id, HistoryAggregates())
+        if item.rating is not None:
+            agg.rating_sum += item.rating
+            agg.rating_count += 1
+        if item.nps is not None:
+            key = (item.at, item.id)
+            if agg.latest_nps_key is None or key > agg.latest_nps_key:
+                agg.latest_nps_key = key
+                agg.latest_nps = item.nps
+    return out

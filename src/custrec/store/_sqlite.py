@@ -1,0 +1,800 @@
+"""The SQLite store: custrec's embedded default, one file that several processes can share.
+
+Each record type has a table of query columns plus the record as a JSON document (see
+:mod:`custrec.store._sqlcompile`); customers' contact points live in ``contacts`` for
+lookups, and every change in ``audit``. The file runs in WAL mode: readers never wait for
+the writer, and a unit of work takes the write lock when it begins (``BEGIN IMMEDIATE``), so
+two processes never deadlock upgrading a read lock. A writer that finds the file locked
+waits up to ``timeout`` seconds, then gets a :class:`~custrec.errors.StoreError`.
+
+The schema is versioned: :data:`MIGRATIONS` lists every step, and opening a file applies
+the missing ones in one transaction. A file written by a newer custrec is refused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import pathlib
+import re
+import sqlite3
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, unquote
+
+import attrs
+
+from custrec.errors import (
+    ConflictError,
+    DuplicateIdError,
+    IntegrityError,
+    NotFoundError,
+    StoreError,
+    ValidationError,
+)
+from custrec.expr import Expr
+from custrec.model import Customer, Record, Transaction, now
+from custrec.serialize import from_dict, record_type_name, to_dict
+from custrec.store._aggregate import (
+    WINDOWS,
+    HistoryAggregates,
+    refunded_before,
+    window_starts,
+)
+from custrec.store._audit import AuditAction, AuditEntry, FieldChange
+from custrec.store._base import Store, contact_keys
+from custrec.store._pyquery import order_values
+from custrec.store._query import Page, Query, encode_cursor
+from custrec.store._sqlcompile import (
+    SQLITE,
+    TABLES,
+    Table,
+    compile_count,
+    compile_scan,
+    compile_select,
+    epoch_us,
+    fold_case,
+    from_epoch_us,
+    list_sort_key,
+)
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Migration", "SQLiteStore"]
+
+R = TypeVar("R", bound=Record)
+
+
+@attrs.frozen
+class Migration:
+    """One step of the file's schema. Published steps never change; new ones are appended.
+
+    Attributes:
+        version: The schema version the step leads to.
+        description: What it does.
+        statements: The SQL it runs, in order.
+    """
+
+    version: int
+    description: str
+    statements: tuple[str, ...]
+
+
+_HISTORY_COLUMNS = """
+    id TEXT PRIMARY KEY NOT NULL,
+    customer_id TEXT NOT NULL REFERENCES customers(id),
+    version INTEGER NOT NULL,
+    at_us INTEGER NOT NULL"""
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "record tables, contact keys, audit trail",
+        (
+            """CREATE TABLE schema_migrations (
+                version INTEGER PRIMARY KEY NOT NULL,
+                applied_us INTEGER NOT NULL,
+                description TEXT NOT NULL)""",
+            """CREATE TABLE customers (
+                id TEXT PRIMARY KEY NOT NULL,
+                version INTEGER NOT NULL,
+                name TEXT,
+                company TEXT,
+                created_us INTEGER NOT NULL,
+                updated_us INTEGER NOT NULL,
+                reviewed_us INTEGER,
+                doc TEXT NOT NULL)""",
+            f"CREATE TABLE interactions ({_HISTORY_COLUMNS},\n    doc TEXT NOT NULL)",
+            f"""CREATE TABLE transactions ({_HISTORY_COLUMNS},
+                total_minor INTEGER NOT NULL,
+                currency TEXT NOT NULL,
+                status TEXT NOT NULL,
+                refund_minor INTEGER NOT NULL,
+                doc TEXT NOT NULL)""",
+            f"""CREATE TABLE feedback ({_HISTORY_COLUMNS},
+                rating INTEGER,
+                nps INTEGER,
+                doc TEXT NOT NULL)""",
+            "CREATE INDEX interactions_customer_at ON interactions (customer_id, at_us)",
+            "CREATE INDEX transactions_customer_at ON transactions (customer_id, at_us)",
+            "CREATE INDEX feedback_customer_at ON feedback (customer_id, at_us)",
+            """CREATE TABLE contacts (
+                key TEXT NOT NULL,
+                customer_id TEXT NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+                PRIMARY KEY (key, customer_id)) WITHOUT ROWID""",
+            "CREATE INDEX contacts_customer ON contacts (customer_id)",
+            """CREATE TABLE audit (
+                seq INTEGER PRIMARY KEY,
+                at_us INTEGER NOT NULL,
+                actor TEXT,
+                action TEXT NOT NULL,
+                record_type TEXT NOT NULL,
+                record_id TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                changes TEXT NOT NULL)""",
+            "CREATE INDEX audit_record ON audit (record_id, seq)",
+            """CREATE TABLE documents (
+                collection TEXT NOT NULL,
+                key TEXT NOT NULL,
+                doc TEXT NOT NULL,
+                PRIMARY KEY (collection, key)) WITHOUT ROWID""",
+        ),
+    ),
+)
+"""Every schema step, oldest first."""
+
+SCHEMA_VERSION = MIGRATIONS[-1].version
+"""The schema version this custrec writes."""
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_SAVEPOINT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_URL_OPTIONS = {"timeout": float, "mode": str}
+
+# Primary SQLite result codes (https://sqlite.org/rescode.html).
+_PERM, _BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN = 3, 5, 6, 8, 10, 11, 13, 14
+_CONSTRAINT, _NOTADB = 19, 26
+
+
+def _statements(table: Table) -> dict[str, str]:
+    """The fixed statements for one table (names from the layout, values as parameters)."""
+    columns = (*table.column_names, table.doc)
+    settable = ", ".join(f"{name} = ?" for name in columns[1:])
+    name = table.name
+    return {
+        "insert": f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",  # noqa: E501, S608 - layout names only
+        "update": f"UPDATE {name} SET {settable} WHERE id = ? AND version = ?",  # noqa: S608 - layout names only
+        "get": f"SELECT {table.doc} FROM {name} WHERE id = ?",  # noqa: S608 - layout names only
+        "get_many": f"SELECT id, {table.doc} FROM {name} WHERE id IN (SELECT value FROM json_each(?))",  # noqa: E501, S608 - layout names only
+        "ids": f"SELECT id FROM {name} WHERE id IN (SELECT value FROM json_each(?))",  # noqa: S608 - layout names only
+        "exists": f"SELECT id FROM {name} WHERE id = ?",  # noqa: S608 - layout names only
+        "version": f"SELECT version FROM {name} WHERE id = ?",  # noqa: S608 - layout names only
+        "delete": f"DELETE FROM {name} WHERE id = ?",  # noqa: S608 - layout names only
+    }
+
+
+_SQL = {kind: _statements(table) for kind, table in TABLES.items()}
+_INSERT_CONTACT = "INSERT INTO contacts (key, customer_id) VALUES (?, ?)"
+_DELETE_CONTACTS = "DELETE FROM contacts WHERE customer_id = ?"
+_LOOKUP = "SELECT customer_id FROM contacts WHERE key = ? ORDER BY customer_id"
+_INSERT_AUDIT = (
+    "INSERT INTO audit (at_us, actor, action, record_type, record_id, version, changes)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_READ_AUDIT = (
+    "SELECT at_us, actor, action, record_type, record_id, version, changes FROM audit"
+    " WHERE record_id = ? ORDER BY seq"
+)
+
+
+class _Rejected(Exception):  # noqa: N818 - internal signal, never leaves the module
+    """An insert broke a constraint; raised to roll its savepoint back before explaining."""
+
+    def __init__(self, cause: sqlite3.IntegrityError) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+def _url_to_path(url: str) -> tuple[str, dict[str, Any]]:
+    """Split ``sqlite:///relative.db`` / ``sqlite:////absolute.db`` into a path and options."""
+    shape = "an SQLite store URL is sqlite:///relative/path.db or sqlite:////absolute/path.db"
+    if not isinstance(url, str):
+        raise ValidationError("url", url, shape)
+    scheme, separator, rest = url.partition("://")
+    if scheme.lower() != "sqlite" or not separator:
+        raise ValidationError("url", url, shape)
+    if not rest.startswith("/"):
+        raise ValidationError("url", url, f"an SQLite URL names no host; {shape}")
+    path, _, query = rest[1:].partition("?")
+    path = unquote(path)
+    if not path:
+        raise ValidationError("url", url, f"the URL names no file; {shape}")
+    options: dict[str, Any] = {}
+    for key, value in parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query)):
+        if key not in _URL_OPTIONS:
+            known = ", ".join(sorted(_URL_OPTIONS))
+            raise ValidationError("url", url, f"unknown option {key!r} (known: {known})")
+        try:
+            options[key] = _URL_OPTIONS[key](value)
+        except ValueError:
+            raise ValidationError("url", url, f"option {key!r} is not a number") from None
+    mode = options.pop("mode", "rw")
+    if mode not in ("rw", "ro"):
+        raise ValidationError("url", url, "mode is 'rw' (read and write) or 'ro' (read only)")
+    if mode == "ro":
+        options["read_only"] = True
+    return path, options
+
+
+class SQLiteStore(Store):
+    """A store in an SQLite file. Open one with ``open_store("sqlite:///customers.db")``.
+
+    Several threads may share a store (one unit of work runs at a time) and several
+    processes may share a file: their units of work take turns, and an update that lost a
+    race raises :class:`~custrec.errors.ConflictError` instead of overwriting.
+
+    Args:
+        path: The database file; created if missing. ``":memory:"`` keeps everything in
+            this process.
+        actor: Who acts when a write names nobody.
+        timeout: Seconds to wait for another process's unit of work before giving up.
+        read_only: Open the file for reading only; every write raises StoreError.
+
+    Raises:
+        StoreError: The file cannot be opened, is not a custrec database, or was written
+            by a newer custrec.
+    """
+
+    scheme = "sqlite"
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        actor: str | None = None,
+        timeout: float = 30.0,
+        read_only: bool = False,
+    ) -> None:
+        super().__init__(actor=actor)
+        if (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, int | float)
+            or not math.isfinite(timeout)
+            or timeout < 0
+        ):
+            raise ValidationError("timeout", timeout, "seconds to wait: a number from 0")
+        self.path = os.fsdecode(path)
+        self.timeout = float(timeout)
+        self.read_only = read_only
+        self._conn: sqlite3.Connection | None = None
+        self._conn = self._open()
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> SQLiteStore:
+        """Open the store a URL names.
+
+        ``sqlite:///customers.db`` is relative to the working directory,
+        ``sqlite:////var/lib/app/customers.db`` absolute, ``sqlite:///:memory:`` in memory.
+        The URL may add ``?timeout=5`` and ``?mode=ro``; keyword options win over them.
+
+        Raises:
+            ValidationError: The URL is not an SQLite store URL.
+            StoreError: The file cannot be opened.
+        """
+        path, from_query = _url_to_path(url)
+        return cls(path, **{**from_query, **options})
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({self.path!r})"
+
+    # -- connection ---------------------------------------------------------------------
+
+    def _open(self) -> sqlite3.Connection:
+        target, uri = self.path, False
+        if self.read_only and self.path != ":memory:":
+            target, uri = pathlib.Path(self.path).absolute().as_uri() + "?mode=ro", True
+        try:
+            conn = sqlite3.connect(
+                target,
+                timeout=self.timeout,
+                isolation_level=None,
+                check_same_thread=False,
+                cached_statements=256,
+                uri=uri,
+            )
+        except sqlite3.Error as exc:
+            raise self._translate(exc) from exc
+        try:
+            conn.create_function("custrec_lower", 1, fold_case, deterministic=True)
+            conn.create_function("custrec_listkey", 1, list_sort_key, deterministic=True)
+            if not self.read_only:
+                conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._migrate(conn)
+        except BaseException as exc:
+            conn.close()
+            if isinstance(exc, sqlite3.Error):
+                raise self._translate(exc) from exc
+            raise
+        return conn
+
+    @staticmethod
+    def _schema_version(conn: sqlite3.Connection) -> int:
+        found = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+        ).fetchone()
+        if found is None:
+            return 0
+        version = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()[0]
+        return int(version or 0)
+
+    def _check_version(self, version: int) -> None:
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} was written by a newer custrec (schema version {version}; "
+                f"this one reads up to {SCHEMA_VERSION}); upgrade custrec to open it"
+            )
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        """Bring the file's schema to :data:`SCHEMA_VERSION`, all steps in one transaction."""
+        version = self._schema_version(conn)
+        self._check_version(version)
+        if version == SCHEMA_VERSION:
+            return
+        if self.read_only:
+            raise StoreError(
+                f"{self.path} has schema version {version} and needs upgrading to "
+                f"{SCHEMA_VERSION}; open it once for writing"
+            )
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = self._schema_version(conn)  # another process may have migrated meanwhile
+            self._check_version(version)
+            for step in MIGRATIONS[version:]:
+                for statement in step.statements:
+                    conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO schema_migrations (version, applied_us, description)"
+                    " VALUES (?, ?, ?)",
+                    (step.version, epoch_us(now()), step.description),
+                )
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version of the open file."""
+        with self._db() as conn:
+            return self._schema_version(conn)
+
+    def close(self) -> None:
+        """Close the file. Using the store afterwards raises StoreError."""
+        with self._lock:
+            conn, self._conn = self._conn, None
+            if conn is not None:
+                try:
+                    conn.close()
+                except sqlite3.Error as exc:
+                    raise self._translate(exc) from exc
+
+    # -- errors -------------------------------------------------------------------------
+
+    def _translate(self, exc: sqlite3.Error) -> StoreError:
+        """A custrec error for an sqlite3 one, naming the file and the cause."""
+        code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+        where = self.path
+        if code in (_BUSY, _LOCKED):
+            return StoreError(
+                f"the database {where} is locked by another writer; "
+                f"gave up after waiting {self.timeout:g}s ({exc})"
+            )
+        if code == _READONLY:
+            return StoreError(f"cannot write to {where}: the database is read-only ({exc})")
+        if code == _FULL:
+            return StoreError(f"cannot write to {where}: the disk is full ({exc})")
+        if code == _IOERR:
+            return StoreError(f"disk I/O error on {where} ({exc})")
+        if code in (_CORRUPT, _NOTADB):
+            return StoreError(f"{where} is not a custrec database or is damaged ({exc})")
+        if code in (_CANTOPEN, _PERM):
+            return StoreError(f"cannot open {where} ({exc})")
+        if code == _CONSTRAINT or isinstance(exc, sqlite3.IntegrityError):
+            return IntegrityError("record", "", f"the database refused a change: {exc}")
+        if isinstance(exc, sqlite3.ProgrammingError) and self._conn is None:
+            return StoreError(f"the store at {where} is closed")
+        return StoreError(f"SQLite failed on {where}: {exc}")
+
+    @contextlib.contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        """The connection, under the store's lock, with sqlite3 errors translated."""
+        with self._lock:
+            conn = self._conn
+            if conn is None:
+                raise StoreError(f"the store at {self.path} is closed")
+            try:
+                yield conn
+            except sqlite3.Error as exc:
+                raise self._translate(exc) from exc
+            except (OverflowError, UnicodeEncodeError) as exc:
+                raise StoreError(f"cannot store this value in {self.path}: {exc}") from exc
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """The connection inside a unit of work (a new one when none is open)."""
+        with self._lock:
+            if self._depth:
+                with self._db() as conn:
+                    yield conn
+            else:
+                with self.transaction(), self._db() as conn:
+                    yield conn
+
+    # -- unit of work ---------------------------------------------------------------------
+
+    def _begin(self) -> None:
+        with self._db() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+
+    def _commit(self) -> None:
+        with self._db() as conn:
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.Error:
+                # A failed COMMIT (disk full, I/O error) can leave the transaction open;
+                # end it so the store stays usable, then report the failure.
+                if conn.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
+                raise
+
+    def _rollback(self) -> None:
+        with self._db() as conn:
+            if conn.in_transaction:  # SQLite may have rolled back already after an error
+                conn.execute("ROLLBACK")
+
+    def _savepoint(self, name: str) -> None:
+        with self._db() as conn:
+            conn.execute(f"SAVEPOINT {_savepoint_name(name)}")
+
+    def _release(self, name: str) -> None:
+        with self._db() as conn:
+            conn.execute(f"RELEASE {_savepoint_name(name)}")
+
+    def _rollback_to(self, name: str) -> None:
+        name = _savepoint_name(name)
+        with self._db() as conn:
+            if conn.in_transaction:
+                conn.execute(f"ROLLBACK TO {name}")
+                conn.execute(f"RELEASE {name}")
+
+    # -- documents ----------------------------------------------------------------------
+
+    def _decode(self, kind: type[R], record_id: str, doc: str) -> R:
+        try:
+            record: R = from_dict(json.loads(doc), kind)
+        except ValueError as exc:
+            name = record_type_name(kind)
+            raise StoreError(f"{self.path}: {name} {record_id!r} cannot be read: {exc}") from exc
+        return record
+
+    def _decode_all(self, kind: type[R], rows: Sequence[tuple[str, str]]) -> list[R]:
+        return [self._decode(kind, ident, doc) for ident, doc in rows]
+
+    # -- records ------------------------------------------------------------------------
+
+    def _fetch(self, kind: type[R], ids: Sequence[str]) -> dict[str, R]:
+        statements = _SQL[kind]
+        with self._db() as conn:
+            if len(ids) == 1:
+                row = conn.execute(statements["get"], (ids[0],)).fetchone()
+                rows = [] if row is None else [(ids[0], row[0])]
+            else:
+                rows = conn.execute(statements["get_many"], (_ENCODE(list(ids)),)).fetchall()
+        found = {ident: self._decode(kind, ident, doc) for ident, doc in rows}
+        return {ident: found[ident] for ident in ids if ident in found}
+
+    def _existing(self, kind: type[R], ids: Sequence[str]) -> set[str]:
+        if not ids:
+            return set()
+        statements = _SQL[kind]
+        with self._db() as conn:
+            if len(ids) == 1:
+                return {row[0] for row in conn.execute(statements["exists"], (ids[0],))}
+            return {row[0] for row in conn.execute(statements["ids"], (_ENCODE(list(ids)),))}
+
+    def _insert(self, kind: type[R], records: Sequence[R]) -> None:
+        if not records:
+            return
+        table = TABLES[kind]
+        values = table.values
+        rows = []
+        contacts: list[tuple[str, str]] = []
+        for record in records:
+            rows.append((*values(record), _ENCODE(to_dict(record))))
+            if kind is Customer:
+                contacts.extend((key, record.id) for key in contact_keys(record))  # type: ignore[arg-type]  # kind is Customer
+        statement = _SQL[kind]["insert"]
+        try:
+            with self.transaction(), self._db() as conn:  # a savepoint inside a unit of work
+                try:
+                    conn.executemany(statement, rows)
+                    if contacts:
+                        conn.executemany(_INSERT_CONTACT, contacts)
+                except sqlite3.IntegrityError as exc:
+                    raise _Rejected(exc) from exc
+        except _Rejected as rejected:
+            raise self._explain(kind, records, rejected.cause) from None
+
+    def _explain(self, kind: type[R], records: Sequence[R], cause: Exception) -> Exception:
+        """Name the record an insert was refused for, once its writes are undone."""
+        name = record_type_name(kind)
+        with self._db() as conn:
+            ids = _ENCODE([record.id for record in records])
+            existing = {row[0] for row in conn.execute(_SQL[kind]["ids"], (ids,))}
+            seen: set[str] = set()
+            for record in records:
+                if record.id in existing or record.id in seen:
+                    return DuplicateIdError(name, record.id)
+                seen.add(record.id)
+            if kind is not Customer:
+                wanted = _ENCODE([record.customer_id for record in records])  # type: ignore[union-attr]  # history records
+                known = {row[0] for row in conn.execute(_SQL[Customer]["ids"], (wanted,))}
+                for record in records:
+                    if record.customer_id not in known:  # type: ignore[union-attr]  # history records
+                        return IntegrityError(name, record.id, "its customer_id names no customer")
+        return IntegrityError(name, records[0].id, f"the database refused the insert: {cause}")
+
+    def _replace(self, kind: type[R], record: R, expected_version: int) -> None:
+        statements = _SQL[kind]
+        row = (*TABLES[kind].values(record)[1:], _ENCODE(to_dict(record)))
+        with self._write() as conn:
+            cursor = conn.execute(statements["update"], (*row, record.id, expected_version))
+            if cursor.rowcount == 0:
+                found = conn.execute(statements["version"], (record.id,)).fetchone()
+                if found is None:
+                    raise NotFoundError(record_type_name(kind), record.id)
+                raise ConflictError(record_type_name(kind), record.id, expected_version, found[0])
+            if kind is Customer:
+                conn.execute(_DELETE_CONTACTS, (record.id,))
+                keys = contact_keys(record)  # type: ignore[arg-type]  # kind is Customer
+                conn.executemany(_INSERT_CONTACT, [(key, record.id) for key in keys])
+
+    def _remove(self, kind: type[R], ids: Sequence[str]) -> None:
+        statement = _SQL[kind]["delete"]
+        try:
+            with self._write() as conn:
+                try:
+                    conn.executemany(statement, [(ident,) for ident in ids])
+                except sqlite3.IntegrityError as exc:
+                    raise _Rejected(exc) from exc
+        except _Rejected:
+            raise IntegrityError(
+                record_type_name(kind), ", ".join(ids), "it still has history; delete that first"
+            ) from None
+
+    # -- queries ------------------------------------------------------------------------
+
+    def _select(self, kind: type[R], query: Query) -> Page[R]:
+        statement = compile_select(TABLES[kind], query, SQLITE)
+        with self._db() as conn:
+            docs = conn.execute(statement.text, statement.params).fetchall()
+        records = self._decode_all(kind, docs)
+        if query.size is None or len(records) <= query.size:
+            return Page(tuple(records))
+        page = records[: query.size]
+        last = page[-1]
+        cursor = encode_cursor(query.order, order_values(last, query.order), last.id)
+        return Page(tuple(page), cursor)
+
+    def _count(self, kind: type[R], where: Expr | None) -> int:
+        statement = compile_count(TABLES[kind], where, SQLITE)
+        with self._db() as conn:
+            return int(conn.execute(statement.text, statement.params).fetchone()[0])
+
+    def _scan(self, kind: type[R], after: str | None, limit: int, where: Expr | None) -> list[R]:
+        statement = compile_scan(TABLES[kind], after, limit, where, SQLITE)
+        with self._db() as conn:
+            docs = conn.execute(statement.text, statement.params).fetchall()
+        return self._decode_all(kind, docs)
+
+    def _lookup(self, key: str) -> list[str]:
+        with self._db() as conn:
+            return [row[0] for row in conn.execute(_LOOKUP, (key,))]
+
+    # -- audit --------------------------------------------------------------------------
+
+    def _append_audit(self, entries: Sequence[AuditEntry]) -> None:
+        rows = [
+            (
+                epoch_us(entry.at),
+                entry.actor,
+                entry.action.value,
+                entry.record_type,
+                entry.record_id,
+                entry.version,
+                _ENCODE([[c.field, c.old, c.new] for c in entry.changes])
+                if entry.changes
+                else "[]",
+            )
+            for entry in entries
+        ]
+        with self._write() as conn:
+            conn.executemany(_INSERT_AUDIT, rows)
+
+    def _read_audit(self, record_type: str | None, record_id: str) -> list[AuditEntry]:
+        with self._db() as conn:
+            rows = conn.execute(_READ_AUDIT, (record_id,)).fetchall()
+        return [
+            AuditEntry(
+                at=from_epoch_us(at_us),
+                actor=actor,
+                action=AuditAction(action),
+                record_type=kind,
+                record_id=ident,
+                version=version,
+                changes=tuple(FieldChange(*change) for change in json.loads(changes)),
+            )
+            for at_us, actor, action, kind, ident, version, changes in rows
+            if record_type is None or kind == record_type
+        ]
+
+    # -- collections ----------------------------------------------------------------------
+
+    def _doc_get(self, collection: str, key: str) -> dict[str, Any] | None:
+        with self._db() as conn:
+            row = conn.execute(
+                "SELECT doc FROM documents WHERE collection = ? AND key = ?", (collection, key)
+            ).fetchone()
+        return None if row is None else dict(json.loads(row[0]))
+
+    def _doc_put(self, collection: str, key: str, document: dict[str, Any]) -> None:
+        text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO documents (collection, key, doc) VALUES (?, ?, ?)",
+                (collection, key, text),
+            )
+
+    def _doc_delete(self, collection: str, key: str) -> bool:
+        with self._write() as conn:
+            cursor = conn.execute(
+                "DELETE FROM documents WHERE collection = ? AND key = ?", (collection, key)
+            )
+        return cursor.rowcount > 0
+
+    def _doc_scan(
+        self, collection: str, prefix: str, after: str | None, limit: int
+    ) -> list[tuple[str, dict[str, Any]]]:
+        # Keys compare as text in code-point order (SQLite's BINARY collation on UTF-8).
+        sql = "SELECT key, doc FROM documents WHERE collection = ? AND key >= ?"
+        params: list[Any] = [collection, prefix if after is None or after < prefix else after]
+        if after is not None and after >= prefix:
+            sql = "SELECT key, doc FROM documents WHERE collection = ? AND key > ?"
+        sql += " AND substr(key, 1, ?) = ? ORDER BY key LIMIT ?"
+        params += [len(prefix), prefix, limit]
+        with self._db() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return [(key, dict(json.loads(doc))) for key, doc in rows]
+
+    # -- aggregation (SQL push-down for classification) -----------------------------------
+
+    def aggregate_history(  # noqa: PLR0912 - one loop per aggregate query, read in order
+        self, cutoff: datetime, currency: str, windows: Sequence[int] = WINDOWS
+    ) -> dict[str, HistoryAggregates]:
+        """Aggregate every customer's history before ``cutoff`` in SQL.
+
+        Gives exactly what :func:`custrec.store.aggregate_history` gives in Python: the sums,
+        counts and extremes are computed by SQLite over the indexed columns; only the few
+        transactions with after-sales refunds are read back to date their refunds.
+        """
+        windows = tuple(int(n) for n in windows)
+        sql = _aggregate_sql(windows)
+        params: dict[str, Any] = {"cutoff": epoch_us(cutoff), "currency": currency}
+        params.update(
+            {f"w{n}": epoch_us(start) for n, start in window_starts(cutoff, windows).items()}
+        )
+        out: dict[str, HistoryAggregates] = {}
+
+        def entry(customer_id: str) -> HistoryAggregates:
+            found = out.get(customer_id)
+            if found is None:
+                found = out[customer_id] = HistoryAggregates()
+            return found
+
+        with self._db() as conn:
+            for row in conn.execute(sql["sales"], params):
+                agg = entry(row[0])
+                agg.order_count, agg.spend_minor = row[1], row[2]
+                agg.first_purchase, agg.last_purchase = from_epoch_us(row[3]), from_epoch_us(row[4])
+                for index, n in enumerate(windows):
+                    agg.orders_in[n] = row[5 + 2 * index]
+                    agg.spend_in[n] = row[6 + 2 * index]
+            for customer_id, at_us in conn.execute(sql["previous"], params):
+                entry(customer_id).previous_purchase = from_epoch_us(at_us)
+            refunded = conn.execute(sql["refunded"], params).fetchall()
+            for customer_id, count in conn.execute(sql["other"], params):
+                entry(customer_id).other_currency_orders = count
+            for row in conn.execute(sql["contacts"], params):
+                agg = entry(row[0])
+                agg.interaction_count, agg.last_contact = row[1], from_epoch_us(row[2])
+                for index, n in enumerate(windows):
+                    agg.interactions_in[n] = row[3 + index]
+            for customer_id, total, count in conn.execute(sql["ratings"], params):
+                if count:
+                    agg = entry(customer_id)
+                    agg.rating_sum, agg.rating_count = total, count
+            for customer_id, nps, at_us, ident in conn.execute(sql["nps"], params):
+                agg = entry(customer_id)
+                agg.latest_nps, agg.latest_nps_key = nps, (from_epoch_us(at_us), ident)
+        starts = window_starts(cutoff, windows)
+        for customer_id, doc in refunded:
+            sale = self._decode(Transaction, customer_id, doc)
+            refund = refunded_before(sale, cutoff)
+            if not refund:
+                continue
+            agg = entry(customer_id)
+            agg.spend_minor -= refund
+            agg.refund_minor += refund
+            agg.refund_count += 1
+            for n, start in starts.items():
+                if sale.at >= start:
+                    agg.spend_in[n] -= refund
+        return out
+
+
+def _aggregate_sql(windows: Sequence[int]) -> dict[str, str]:
+    """The aggregate queries for :meth:`SQLiteStore.aggregate_history`.
+
+    Only whole numbers (the windows, checked by the caller) are formatted into the text;
+    every value travels as a named parameter.
+    """
+    windows = [int(n) for n in windows]
+    per_window = ", ".join(
+        f"SUM(at_us >= :w{n}), SUM(CASE WHEN at_us >= :w{n} THEN total_minor ELSE 0 END)"
+        for n in windows
+    )
+    contacts = ", ".join(f"SUM(at_us >= :w{n})" for n in windows)
+    queries = dict(_AGGREGATES)
+    queries["sales"] = queries["sales"].replace("<windows>", per_window)
+    queries["contacts"] = queries["contacts"].replace("<windows>", contacts)
+    return queries
+
+
+_AGGREGATES = {
+    "sales": """SELECT customer_id, COUNT(*), SUM(total_minor), MIN(at_us), MAX(at_us),
+            <windows>
+        FROM transactions
+        WHERE at_us < :cutoff AND status != 'cancelled' AND currency = :currency
+        GROUP BY customer_id""",
+    "previous": """SELECT customer_id, at_us FROM (
+            SELECT customer_id, at_us, ROW_NUMBER() OVER (
+                PARTITION BY customer_id ORDER BY at_us DESC) AS n
+            FROM transactions
+            WHERE at_us < :cutoff AND status != 'cancelled' AND currency = :currency)
+        WHERE n = 2""",
+    "refunded": """SELECT customer_id, doc FROM transactions
+        WHERE at_us < :cutoff AND status != 'cancelled' AND currency = :currency
+            AND refund_minor != 0""",
+    "other": """SELECT customer_id, COUNT(*) FROM transactions
+        WHERE at_us < :cutoff AND status != 'cancelled' AND currency != :currency
+        GROUP BY customer_id""",
+    "contacts": """SELECT customer_id, COUNT(*), MAX(at_us), <windows>
+        FROM interactions WHERE at_us < :cutoff GROUP BY customer_id""",
+    "ratings": """SELECT customer_id, SUM(rating), COUNT(rating) FROM feedback
+        WHERE at_us < :cutoff GROUP BY customer_id""",
+    "nps": """SELECT customer_id, nps, at_us, id FROM (
+            SELECT customer_id, nps, at_us, id, ROW_NUMBER() OVER (
+                PARTITION BY customer_id ORDER BY at_us DESC, id DESC) AS n
+            FROM feedback WHERE at_us < :cutoff AND nps IS NOT NULL)
+        WHERE n = 1""",
+}
+
+
+def _savepoint_name(name: str) -> str:
+    if not _SAVEPOINT.fullmatch(name):
+        raise ValidationError("savepoint", name, "a savepoint name is a plain identifier")
+    return name
