@@ -46,7 +46,12 @@ class TestSmokeRun:
             timeout=SMOKE_LIMIT_SECONDS,
             check=True,
         ).stdout.split()
-        assert {"store.bulk_add", "store.get_by_id", "store.get_by_phone"} <= set(listed)
+        assert {
+            "classify.facts_sqlite",
+            "store.bulk_add",
+            "store.get_by_id",
+            "store.get_by_phone",
+        } <= set(listed)
         assert sorted(row["name"] for row in smoke_rows) == sorted(listed)  # type: ignore[type-var]
 
     def test_rows_are_well_formed(self, smoke_rows: list[dict[str, object]]) -> None:

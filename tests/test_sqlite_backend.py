@@ -121,6 +121,7 @@ class TestUrl:
             "sqlite:///x.db?colour=red",
             "sqlite:///x.db?timeout=soon",
             "sqlite:///x.db?mode=rwc",
+            "sqlite:///x.db?timeout",
         ],
     )
     def test_bad_urls_are_refused_naming_the_url(self, url: str) -> None:
@@ -129,6 +130,13 @@ class TestUrl:
             SQLiteStore.from_url(url)
         assert caught.value.field == "url"
         assert caught.value.value == url
+
+
+class TestReadOnlyMemory:
+    def test_an_in_memory_store_cannot_be_read_only(self) -> None:
+        """Asking for a read-only in-memory store is refused: it would be empty forever."""
+        with pytest.raises(ValidationError):
+            SQLiteStore(":memory:", read_only=True)
 
 
 class TestConnectionSettings:
@@ -262,11 +270,16 @@ class TestWrites:
 
     def test_inner_failure_rolls_back_to_its_savepoint(self, store: SQLiteStore) -> None:
         """A failed nested block is undone alone; the outer block's writes commit."""
-        with store.transaction():
-            store.customers.add(_customer("outer"))
-            with pytest.raises(RuntimeError), store.transaction():
+
+        def add_then_fail() -> None:
+            with store.transaction():
                 store.customers.add(_customer("inner"))
                 raise RuntimeError
+
+        with store.transaction():
+            store.customers.add(_customer("outer"))
+            with pytest.raises(RuntimeError):
+                add_then_fail()
         assert [c.id for c in store.customers] == ["outer"]
 
     def test_audit_round_trips_changes(self, store: SQLiteStore) -> None:
@@ -298,9 +311,8 @@ class TestErrors:
         SQLiteStore(db_path).close()
         db_path.chmod(0o444)
         try:
-            with pytest.raises(StoreError, match=str(db_path)):
-                with SQLiteStore(db_path) as opened:
-                    opened.customers.add(_customer("001"))
+            with pytest.raises(StoreError, match=str(db_path)), SQLiteStore(db_path) as opened:
+                opened.customers.add(_customer("001"))
         finally:
             db_path.chmod(0o644)
 
@@ -409,7 +421,7 @@ class TestProcesses:
         """
         workers = [_run(script, str(db_path)) for _ in range(2)]
         for worker in workers:
-            out, err = worker.communicate(timeout=120)
+            _, err = worker.communicate(timeout=120)
             assert worker.returncode == 0, err.decode()
         with SQLiteStore(db_path) as check:
             final = check.customers.get("counter")
@@ -616,7 +628,7 @@ def _leaf(fields: dict[str, st.SearchStrategy[Any]], customers: bool) -> st.Sear
     leaves = [st.composite(b)() for b in builders]
     leaves.append(path.map(lambda p: IsNull(Field(p))))
     if customers:
-        leaves.append(st.sampled_from(_TAGS + ["none"]).map(HasTag))
+        leaves.append(st.sampled_from([*_TAGS, "none"]).map(HasTag))
     return st.one_of(leaves)
 
 
@@ -732,6 +744,49 @@ class TestConditionsMatchTheReference:
             for condition in conditions:
                 from_sql, expected = _truth_table(sqlite, Transaction, stored, condition)
                 assert from_sql == expected, condition
+
+
+class TestComparisonsAreExact:
+    def test_every_custom_value_against_every_constant(self) -> None:
+        """Each stored custom value compared with each constant, by every operator, as Python.
+
+        Covers numbers next to doubles (``Decimal("0.1")`` is not the float 0.1), integers
+        past 2**53 and 2**63, bools as numbers, text against numbers (unknown), lists and
+        missing keys (unknown), JSON null.
+        """
+        values = [*_JSON_VALUES, "missing"]
+        customers = [
+            Customer(id=f"{n:03d}", custom={} if v == "missing" else {"a": v})
+            for n, v in enumerate(values)
+        ]
+        constants = [*_NUMBER_POOL, *_NEIGHBOURS, True, False, "", "a", "1", None]
+        with SQLiteStore(":memory:") as sqlite:
+            sqlite.customers.add_many(customers)
+            stored = list(sqlite.customers)
+            for constant in constants:
+                for op in ("==", "!=", "<", "<=", ">", ">="):
+                    condition = Compare(op, Field("custom.a"), Const(constant))
+                    from_sql, expected = _truth_table(sqlite, Customer, stored, condition)
+                    assert from_sql == expected, condition
+                member = In(Field("custom.a"), (Const(constant), Const(1)))
+                from_sql, expected = _truth_table(sqlite, Customer, stored, member)
+                assert from_sql == expected, member
+
+    def test_integer_column_against_inexact_constants(self) -> None:
+        """An INT column compares exactly with constants between integers or beyond 64 bits."""
+        customers = [Customer(id=f"{n}") for n in range(3)]
+        with SQLiteStore(":memory:") as sqlite:
+            sqlite.customers.add_many(customers)
+            for n in range(3):  # versions 1, 2, 3
+                for _ in range(n):
+                    sqlite.customers.update(sqlite.customers.get(f"{n}"))
+            stored = list(sqlite.customers)
+            constants = [Decimal("1.5"), Decimal("2"), Decimal("-0.5"), 2**64, -(2**64), 1.5]
+            for constant in constants:
+                for op in ("==", "!=", "<", "<=", ">", ">="):
+                    condition = Compare(op, Field("version"), Const(constant))
+                    from_sql, expected = _truth_table(sqlite, Customer, stored, condition)
+                    assert from_sql == expected, condition
 
 
 class TestQueriesMatchTheReference:

@@ -350,10 +350,6 @@ class Dialect(abc.ABC):
         """Whether the value at ``path`` belongs to ``family`` (number or text)."""
 
     @abc.abstractmethod
-    def json_family(self, doc: str, path: Any) -> Sql:
-        """A tag equal for two values of one comparable family, ``NULL`` otherwise."""
-
-    @abc.abstractmethod
     def json_is_null(self, doc: str, path: Any) -> Sql:
         """Whether the value at ``path`` is missing or JSON null."""
 
@@ -467,14 +463,6 @@ class SQLiteDialect(Dialect):
         if family is Family.TEXT:
             return sql("({} = 'text')", self._type(doc, path))
         return FALSE
-
-    def json_family(self, doc: str, path: Any) -> Sql:
-        """``'n'`` for numbers and bools, ``'t'`` for text, ``NULL`` for the rest."""
-        return sql(
-            f"(CASE WHEN {{}} IN {self._NUMBER_TYPES} THEN 'n' WHEN {{}} = 'text' THEN 't' END)",
-            self._type(doc, path),
-            self._type(doc, path),
-        )
 
     def json_is_null(self, doc: str, path: Any) -> Sql:
         """A missing key and JSON null both read as ``None``."""

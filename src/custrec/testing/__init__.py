@@ -6,6 +6,11 @@ Import what you need from its submodules; nothing is imported here, so that impo
 - :mod:`custrec.testing.strategies`: Hypothesis strategies that build valid values and
   records of every custrec type, for property tests of your own code (needs
   ``hypothesis``, installed with ``custrec[testing]``).
+- :mod:`custrec.testing.store_suite`: the conformance suite every store backend passes;
+  subclass :class:`~custrec.testing.store_suite.StoreSuite` and supply a ``store`` fixture
+  (needs ``pytest`` and ``hypothesis``).
+- :mod:`custrec.testing.synthetic`: a seeded generator of realistic customers and history,
+  fast enough for millions of records, for benchmarks and for measuring your own rules.
 
 >>> from custrec.testing import strategies
 >>> strategies.customers()  # doctest: +SKIP
