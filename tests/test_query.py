@@ -520,3 +520,15 @@ class TestSortKey:
         expected = run_query(records, Customer, attrs.evolve(query, size=None))
         assert seen == [record.id for record in expected]
         assert len(seen) == 10
+
+
+class TestMoneyArithmetic:
+    """Money in arithmetic follows the same rules in Python as in SQL."""
+
+    def test_money_times_a_bool_counts_it_as_a_number(self) -> None:
+        """Money × true is Money × 1 (bools are numbers in arithmetic), not a TypeError."""
+        from custrec.expr import Arith, Const, compile_value
+        from custrec.model import Customer, Money
+
+        times = Arith("*", Const(Money("2.50", "CNY")), Const(True))
+        assert compile_value(times, Customer)(Customer()) == Money("2.50", "CNY")

@@ -114,7 +114,8 @@ def _money_arith(op: str, left: Any, right: Any) -> Any:
         if op in "+-" and isinstance(left, Money) and isinstance(right, Money):
             return left + right if op == "+" else left - right
         if op == "*" and isinstance(left, Money) and isinstance(right, int | Decimal):
-            return left * right
+            # A bool counts as 0 or 1 here, as everywhere in arithmetic (and in SQL).
+            return left * (int(right) if isinstance(right, bool) else right)
     except ValidationError:
         return None
     return None
