@@ -13,6 +13,7 @@ path to the bad value (``items[2].unit_price.amount``); cattrs' own exceptions n
 from __future__ import annotations
 
 import enum
+import functools
 import json
 import types
 import typing
@@ -137,6 +138,7 @@ def _structure_date(value: Any, _: Any) -> date:
         raise ValidationError("", value, "not an ISO 8601 date (YYYY-MM-DD)") from None
 
 
+@functools.cache  # called for every enumerated value read; the answer depends on the type only
 def _open_enum_of(tp: Any) -> type[enum.StrEnum] | None:
     """The enum of an open-choice union (``Channel | Other [| None]``), else ``None``."""
     if typing.get_origin(tp) not in (typing.Union, types.UnionType):
