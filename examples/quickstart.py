@@ -122,12 +122,17 @@ def main() -> None:
     customers = build_customers()
     histories = {c.id: build_history(c, n) for n, c in enumerate(customers, start=1)}
 
-    print("== The customers, and the first one as JSON")
+    print("== The customers; the first one and a sale as readable JSON")
     for customer in customers:
         phone, email = customer.phones[0], customer.emails[0]
         print(f"{customer.id} {customer.name} {customer.company} {phone.e164} {email.address}")
     print(custrec.to_json(customers[0], indent=2))
     print(custrec.to_json(histories["001"][1], indent=2))
+    print("\n== Every record as JSON, one per line (what stores and exports hold)")
+    for customer in customers:
+        print(custrec.to_json(customer))
+        for record in histories[customer.id]:
+            print(custrec.to_json(record))
 
     path = os.environ.get("CUSTREC_QUICKSTART_DB", "custrec-quickstart.db")
     with open_store(f"sqlite:///{path}", actor="quickstart") as store:
