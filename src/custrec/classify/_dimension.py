@@ -28,6 +28,7 @@ from custrec.expr import (
     Or,
     compile_predicate,
     parse,
+    read_field,
 )
 from custrec.model import FrozenMap, Money
 
@@ -274,8 +275,6 @@ def _truthy(function: Callable[[Facts], bool]) -> Callable[[Facts], bool]:
 
 
 def _read(facts: Facts, path: str, schema: FactSchema) -> Any:
-    from custrec.expr import read_field  # noqa: PLC0415 - keeps the import list short
-
     return read_field(facts, schema.field(path))
 
 

@@ -13,7 +13,7 @@ Spend is net of refunds.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -166,19 +166,3 @@ def derive(
         values[f"spend_{n}d"] = money(agg.spend_in.get(n, 0))
         values[f"interactions_{n}d"] = agg.interactions_in.get(n, 0)
     return values
-
-
-FactFunction = Callable[[Facts], Any]
-"""A user fact: computed from a customer's built-in facts and record."""
-
-
-def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    """Yield lists of up to ``size`` items."""
-    batch: list[Any] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch

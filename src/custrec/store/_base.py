@@ -28,6 +28,7 @@ from custrec.expr import Expr, F, bind
 from custrec.model import (
     Customer,
     Feedback,
+    Handle,
     HistoryRecord,
     Interaction,
     Record,
@@ -365,8 +366,6 @@ class CustomerRepository(Repository[Customer]):
 
     def find_by_handle(self, network: str, handle: str) -> list[Customer]:
         """Return the customers with this messaging handle (``"wechat"``, ``"zhang_3"``)."""
-        from custrec.model import Handle  # noqa: PLC0415 - avoids a name clash at module level
-
         return self._by_key(f"handle:{Handle(network, handle).key}")
 
     def find_by_external_id(self, system: str, external_id: str) -> list[Customer]:
