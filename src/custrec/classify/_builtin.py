@@ -74,7 +74,7 @@ class _Simple:
     name: str
 
     def assign(self, population: Sequence[Facts]) -> dict[str, Label]:
-        return {facts.customer.id: self.label_for(facts) for facts in population}
+        return {facts.customer_id: self.label_for(facts) for facts in population}
 
     def label_for(self, facts: Facts) -> Label:
         raise NotImplementedError
@@ -91,6 +91,7 @@ class ValueTier:
     def __init__(self, spec: DimensionSpec, template: Template | None = None) -> None:
         self.name = spec.name
         self.fact = str(_option(spec, "fact", "total_spend"))
+        self.facts = frozenset({self.fact})
         self.method = _option(spec, "method", "thresholds")
         self.default = str(_option(spec, "default", spec.default or "low"))
         if self.method == "thresholds":
@@ -114,10 +115,10 @@ class ValueTier:
         if self.method == "quantiles":
             ranks = percentile_ranks(values)
             for facts, value, rank in zip(population, values, ranks, strict=True):
-                out[facts.customer.id] = self._pick(facts, value, Decimal(str(rank)), "rank")
+                out[facts.customer_id] = self._pick(facts, value, Decimal(str(rank)), "rank")
         else:
             for facts, value in zip(population, values, strict=True):
-                out[facts.customer.id] = self._pick(facts, value, value, self.fact)
+                out[facts.customer_id] = self._pick(facts, value, value, self.fact)
         return out
 
     def _pick(self, facts: Facts, value: Any, measure: Decimal, what: str) -> Label:
@@ -139,6 +140,7 @@ class PurchaseFrequency(_Simple):
     def __init__(self, spec: DimensionSpec, template: Template | None = None) -> None:
         self.name = spec.name
         self.fact = str(_option(spec, "fact", "orders_365d"))
+        self.facts = frozenset({self.fact})
         self.cuts = _thresholds(spec, {"frequent": 12, "regular": 4, "occasional": 1})
         self.default = str(_option(spec, "default", spec.default or "inactive"))
 
@@ -200,6 +202,7 @@ class Rfm:
         self.recency = str(_option(spec, "recency", "recency_days"))
         self.frequency = str(_option(spec, "frequency", "order_count"))
         self.monetary = str(_option(spec, "monetary", "total_spend"))
+        self.facts = frozenset({self.recency, self.frequency, self.monetary})
         self.default = str(_option(spec, "default", spec.default or "no_purchase"))
 
     def assign(self, population: Sequence[Facts]) -> dict[str, Label]:
@@ -209,7 +212,7 @@ class Rfm:
         for facts in population:
             if facts.get(self.recency) is None:
                 missing = {self.recency: None}
-                out[facts.customer.id] = Label(
+                out[facts.customer_id] = Label(
                     self.name, self.default, "no purchase yet", None, missing
                 )
         r = quantile_scores([-f[self.recency] for f in buyers])
@@ -226,7 +229,7 @@ class Rfm:
                 "M": ms,
             }
             reason = f"R{rs} F{fs} M{ms} falls in {segment}"
-            out[facts.customer.id] = Label(self.name, segment, reason, None, values)
+            out[facts.customer_id] = Label(self.name, segment, reason, None, values)
         return out
 
 
@@ -241,6 +244,7 @@ class Lifecycle(_Simple):
 
     def __init__(self, spec: DimensionSpec, template: Template | None = None) -> None:
         self.name = spec.name
+        self.facts = frozenset({"recency_days", "first_purchase", "previous_gap_days"})
         self.new_days = int(_option(spec, "new_days", 90))
         self.active_days = int(_option(spec, "active_days", 180))
         self.at_risk_days = int(_option(spec, "at_risk_days", 365))
@@ -283,6 +287,7 @@ class Region(_Simple):
 
     def __init__(self, spec: DimensionSpec, template: Template | None = None) -> None:
         self.name = spec.name
+        self.facts = frozenset({"region", "city"})
         home = _option(spec, "home", template.home_region if template else ())
         if isinstance(home, str):  # one place, not a list of its characters
             home = [home]
@@ -313,6 +318,7 @@ class Industry(_Simple):
 
     def __init__(self, spec: DimensionSpec, template: Template | None = None) -> None:
         self.name = spec.name
+        self.facts: frozenset[str] = frozenset()  # it reads the customer's own field
         groups = _option(spec, "groups", {})
         self.groups = {member: label for label, members in groups.items() for member in members}
         self.default = str(_option(spec, "default", spec.default or "unknown"))
@@ -336,6 +342,7 @@ class AgeBand(_Simple):
 
     def __init__(self, spec: DimensionSpec, template: Template | None = None) -> None:
         self.name = spec.name
+        self.facts = frozenset({"age"})
         self.bands = sorted(int(b) for b in _option(spec, "bands", [18, 30, 40, 50, 60]))
 
     def label_for(self, facts: Facts) -> Label:
@@ -358,6 +365,7 @@ class NpsClass(_Simple):
 
     def __init__(self, spec: DimensionSpec, template: Template | None = None) -> None:
         self.name = spec.name
+        self.facts = frozenset({"latest_nps"})
 
     def label_for(self, facts: Facts) -> Label:
         """Class the latest NPS answer."""
