@@ -363,9 +363,7 @@ class TestErrors:
         """project falls back to a full read of a document it cannot use: the same error."""
         store.customers.add(_customer("001"))
         with sqlite3.connect(db_path) as raw:
-            raw.execute(
-                """UPDATE customers SET doc = json_set(doc, '$.birth_date', 'soon')"""
-            )
+            raw.execute("""UPDATE customers SET doc = json_set(doc, '$.birth_date', 'soon')""")
         with pytest.raises(StoreError, match="'001'"):
             list(store.customers.project(["birth_date"]))
 
