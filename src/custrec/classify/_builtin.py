@@ -19,6 +19,7 @@ from custrec.classify._dimension import Label
 from custrec.classify._facts import Facts, _local_date
 from custrec.classify._registry import register_classifier
 from custrec.errors import ValidationError
+from custrec.model import FrozenMap
 from custrec.template import DimensionSpec, Template
 
 __all__ = [
@@ -187,6 +188,15 @@ longest ago.
 """
 
 
+_RFM_GRID = {
+    (r, f): segment
+    for segment, rs, fs in RFM_SEGMENTS
+    for r in (int(score) for score in rs)
+    for f in (int(score) for score in fs)
+}
+"""The RFM segment of each (R score, F score)."""
+
+
 class Rfm:
     """RFM segments (RFM 分群) from recency, frequency and monetary quintile scores.
 
@@ -218,18 +228,20 @@ class Rfm:
         r = quantile_scores([-f[self.recency] for f in buyers])
         fr = quantile_scores([f.get(self.frequency) or 0 for f in buyers])
         m = quantile_scores([f.get(self.monetary) or 0 for f in buyers])
+        names = (self.recency, self.frequency, self.monetary, "R", "F", "M")
+        order = sorted(range(len(names)), key=lambda i: repr(names[i]))
+        distinct = len(set(names)) == len(names)  # options may name one fact twice
         for facts, rs, fs, ms in zip(buyers, r, fr, m, strict=True):
-            segment = next(name for name, rr, ff in RFM_SEGMENTS if str(rs) in rr and str(fs) in ff)
-            values = {
-                self.recency: facts[self.recency],
-                self.frequency: facts.get(self.frequency),
-                self.monetary: facts.get(self.monetary),
-                "R": rs,
-                "F": fs,
-                "M": ms,
-            }
+            segment = _RFM_GRID[rs, fs]
+            shown = (facts[self.recency], facts.get(self.frequency), facts.get(self.monetary))
+            values = (*shown, rs, fs, ms)
             reason = f"R{rs} F{fs} M{ms} falls in {segment}"
-            out[facts.customer_id] = Label(self.name, segment, reason, None, values)
+            ordered = (
+                FrozenMap.ordered({names[i]: values[i] for i in order})
+                if distinct
+                else FrozenMap(dict(zip(names, values, strict=True)))
+            )
+            out[facts.customer_id] = Label(self.name, segment, reason, None, ordered)
         return out
 
 
@@ -255,7 +267,10 @@ class Lifecycle(_Simple):
         recency = facts.get("recency_days")
         first = facts.get("first_purchase")
         gap = facts.get("previous_gap_days")
-        values = {"recency_days": recency, "previous_gap_days": gap, "first_purchase": first}
+        # The keys in FrozenMap order (sorted by repr), so no sort per customer.
+        values = FrozenMap.ordered(
+            {"first_purchase": first, "previous_gap_days": gap, "recency_days": recency}
+        )
         if recency is None:
             return Label(self.name, "prospect", "no purchase yet", None, values)
         # The day of the first purchase where it happened for the configured zone, as

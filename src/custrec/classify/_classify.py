@@ -22,6 +22,7 @@ from custrec.classify._dimension import Dimension, Label, Rule, RuleDimension
 from custrec.classify._facts import Deriver, Facts, cutoff_of
 from custrec.classify._registry import classifiers, user_facts
 from custrec.errors import ValidationError
+from custrec.expr import Expr, F
 from custrec.model import Customer, FrozenMap
 from custrec.store import WINDOWS, Store, SupportsHistoryAggregation, aggregate_history
 from custrec.template import DimensionSpec, Template
@@ -201,19 +202,21 @@ def compute_facts(
             currency=currency,
             windows=windows,
         )
-    # Only the customer fields the facts need are read: rows are (id, created_at, then
-    # birth_date and addresses when needed).
-    need_birth, need_addresses = "birth_date" in make.fields, "addresses" in make.fields
-    fields = ["created_at"] + ["birth_date"] * need_birth + ["addresses"] * need_addresses
+    # Only the customer fields the facts need are read: rows are the id, then created_at,
+    # birth_date and addresses, each only when needed.
+    needed = [name for name in ("created_at", "birth_date", "addresses") if name in make.fields]
     population: list[Facts] = []
-    for batch in _rows(store, fields, batch_size, whole=customers):
-        kept = [row for row in batch if row[1] < cutoff]
-        load = _BatchLoader(store, [row[0] for row in kept])
-        for row in kept:
-            rest = iter(row[2:])
-            birth = next(rest) if need_birth else None
-            addresses = next(rest) if need_addresses else ()
-            values = make(aggregates.get(row[0]), row[1], birth, addresses)
+    existing = F("created_at") < cutoff
+    for batch in _rows(store, needed, batch_size, existing, whole=customers):
+        load = _BatchLoader(store, [row[0] for row in batch])
+        for row in batch:
+            got = dict(zip(needed, row[1:], strict=False))
+            values = make(
+                aggregates.get(row[0]),
+                got.get("created_at"),
+                got.get("birth_date"),
+                got.get("addresses", ()),
+            )
             who = row[-1] if customers else row[0]
             found = Facts(who, as_of, values, load=load)
             if extra:
@@ -226,13 +229,13 @@ def compute_facts(
 
 
 def _rows(
-    store: Store, fields: Sequence[str], batch_size: int, *, whole: bool
+    store: Store, fields: Sequence[str], batch_size: int, where: Expr, *, whole: bool
 ) -> Iterator[list[tuple[Any, ...]]]:
     """Batches of ``(id, *fields)``, with the whole record appended when ``whole``."""
     if not whole:
-        yield from store.customers.project(fields, batch_size)
+        yield from store.customers.project(fields, batch_size, where)
         return
-    for batch in store.customers.iter_batches(batch_size):
+    for batch in store.customers.iter_batches(batch_size, where):
         yield [(c.id, *(getattr(c, name) for name in fields), c) for c in batch]
 
 

@@ -51,7 +51,7 @@ def show_value(value: Any) -> str:
 
 
 def _to_values(value: Mapping[str, Any] | None) -> FrozenMap[str, Any]:
-    return FrozenMap(value or {})
+    return value if isinstance(value, FrozenMap) else FrozenMap(value or {})
 
 
 @attrs.frozen

@@ -65,6 +65,7 @@ from custrec.store._sqlcompile import (
     compile_count,
     compile_scan,
     compile_select,
+    compile_where,
     epoch_us,
     fold_case,
     from_epoch_us,
@@ -646,24 +647,29 @@ class SQLiteStore(Store):
             docs = conn.execute(statement.text, statement.params).fetchall()
         return self._decode_all(kind, docs)
 
-    def _project(self, kind: type[R], fields: Sequence[str], limit: int) -> Iterator[list[Row]]:
+    def _project(
+        self, kind: type[R], fields: Sequence[str], limit: int, where: Expr | None
+    ) -> Iterator[list[Row]]:
         # Each field comes out of the document as JSON text (json_quote keeps arrays and
         # objects as they are and quotes scalars), so SQLite parses the document in C and
         # Python builds only the fields asked for. A document of another schema version, or
         # a value the field's converter refuses, is decoded in full instead: the same
         # record, or the same clear error, as a read of the whole record.
         table = TABLES[kind]
+        version = f"json_extract({table.doc}, '$.schema_version')" if fields else "NULL"
         columns = "".join(f", json_quote(json_extract({table.doc}, ?))" for _ in fields)
+        condition = compile_where(table, where, SQLITE)
         select = (
-            f"SELECT id, json_extract({table.doc}, '$.schema_version'){columns} "  # noqa: S608 - layout names
-            f"FROM {table.name} WHERE id > ? ORDER BY id LIMIT ?"
+            f"SELECT id, {version}{columns} FROM {table.name}"  # noqa: S608 - layout names only
+            f" WHERE id > ? AND {condition.text} ORDER BY id LIMIT ?"
         )
         paths = [f"$.{name}" for name in fields]
         readers = [_field_reader(kind, name) for name in fields]
         after = ""
         while True:
+            params = (*paths, after, *condition.params, limit)
             with self._db() as conn:
-                rows = conn.execute(select, (*paths, after, limit)).fetchall()
+                rows = conn.execute(select, params).fetchall()
             if not rows:
                 return
             yield [self._project_row(kind, row, fields, readers) for row in rows]
@@ -679,6 +685,8 @@ class SQLiteStore(Store):
         readers: Sequence[Callable[[Any], Any]],
     ) -> Row:
         ident, version = row[0], row[1]
+        if not fields:
+            return (ident,)
         if version == SERIALIZE_VERSION:
             try:
                 texts = row[2:]
@@ -788,22 +796,22 @@ class SQLiteStore(Store):
         """
         wanted = _parts(parts)
         windows = tuple(int(n) for n in windows)
-        sql = _aggregate_sql(windows)
+        net, windowed = bool(wanted & {"spend", "windows"}), "windows" in wanted
+        sql = _aggregate_sql(windows, net=net, windowed=windowed)
         params: dict[str, Any] = {"cutoff": epoch_us(cutoff), "currency": currency}
         params.update(
             {f"w{n}": epoch_us(start) for n, start in window_starts(cutoff, windows).items()}
         )
         out: dict[str, HistoryAggregates] = {}
         with self._db() as conn:
+            late: list[tuple[str, str]] = []
             if wanted & {"orders", "spend", "windows"}:
-                _read_sales(conn, sql, params, windows, out)
+                unknown = _read_sales(conn, sql, params, windows if windowed else (), out, net=net)
+                if unknown:
+                    late = conn.execute(sql["late_refunds"], params).fetchall()
             if "previous" in wanted:
                 for customer_id, at_us in conn.execute(sql["previous"], params):
                     _entry(out, customer_id).previous_purchase = from_epoch_us(at_us)
-            late: list[tuple[str, str]] = []
-            if wanted & {"spend", "windows"}:
-                _read_refunds(conn, sql, params, windows, out)
-                late = conn.execute(sql["late_refunds"], params).fetchall()
             _read_others(conn, sql, params, windows, out, wanted=wanted)
         starts = window_starts(cutoff, windows)
         for customer_id, doc in late:
@@ -847,31 +855,28 @@ def _read_sales(
     params: Mapping[str, Any],
     windows: Sequence[int],
     out: dict[str, HistoryAggregates],
-) -> None:
+    *,
+    net: bool,
+) -> int:
+    """Orders, spend net of the refunds paid before the cut-off, and the windows.
+
+    Returns how many refunded sales the table cannot date (paid on or after the cut-off,
+    or written before the refund-time column): the caller dates those by reading them.
+    """
+    unknown = 0
+    first_window = 8 if net else 5
     for row in conn.execute(sql["sales"], params):
         agg = _entry(out, row[0])
         agg.order_count, agg.spend_minor = row[1], row[2]
         agg.first_purchase, agg.last_purchase = from_epoch_us(row[3]), from_epoch_us(row[4])
+        if net:
+            agg.spend_minor -= row[5]
+            agg.refund_minor, agg.refund_count = row[5], row[6]
+            unknown += row[7]
         for index, n in enumerate(windows):
-            agg.orders_in[n] = row[5 + 2 * index]
-            agg.spend_in[n] = row[6 + 2 * index]
-
-
-def _read_refunds(
-    conn: sqlite3.Connection,
-    sql: Mapping[str, str],
-    params: Mapping[str, Any],
-    windows: Sequence[int],
-    out: dict[str, HistoryAggregates],
-) -> None:
-    """Take off the refunds all paid before the cut-off, summed in SQL per customer."""
-    for row in conn.execute(sql["refunds"], params):
-        agg = _entry(out, row[0])
-        agg.spend_minor -= row[1]
-        agg.refund_minor += row[1]
-        agg.refund_count += row[2]
-        for index, n in enumerate(windows):
-            agg.spend_in[n] -= row[3 + index]
+            agg.orders_in[n] = row[first_window + 2 * index]
+            agg.spend_in[n] = row[first_window + 1 + 2 * index]
+    return unknown
 
 
 def _read_others(
@@ -933,31 +938,38 @@ def _make_field_reader(kind: type[Any], name: str) -> Callable[[Any], Any]:
     return read
 
 
-def _aggregate_sql(windows: Sequence[int]) -> dict[str, str]:
+def _aggregate_sql(windows: Sequence[int], *, net: bool, windowed: bool) -> dict[str, str]:
     """The aggregate queries for :meth:`SQLiteStore.aggregate_history`.
 
-    Only whole numbers (the windows, checked by the caller) are formatted into the text;
-    every value travels as a named parameter.
+    With ``net``, sales also sum the refunds known to be paid before the cut-off (``paid``)
+    and count the refunded sales that cannot be dated from the table; with ``windowed``,
+    sales are also counted and summed per window. Only whole numbers
+    (the windows, checked by the caller) are formatted into the text; every value travels
+    as a named parameter.
     """
     windows = [int(n) for n in windows]
-    per_window = "".join(
-        f", SUM(at_us >= :w{n}), SUM(CASE WHEN at_us >= :w{n} THEN total_minor ELSE 0 END)"
-        for n in windows
+    paid = "(CASE WHEN refund_last_us < :cutoff THEN refund_minor ELSE 0 END)"
+    refunds = (
+        f", SUM({paid}), SUM({paid} > 0),"
+        " SUM(refund_minor != 0 AND (refund_last_us IS NULL OR refund_last_us >= :cutoff))"
+        if net
+        else ""
     )
-    refunds = "".join(
-        f", SUM(CASE WHEN at_us >= :w{n} THEN refund_minor ELSE 0 END)" for n in windows
+    spent = f"total_minor - {paid}" if net else "total_minor"
+    per_window = "".join(
+        f", SUM(at_us >= :w{n}), SUM(CASE WHEN at_us >= :w{n} THEN {spent} ELSE 0 END)"
+        for n in (windows if windowed else ())
     )
     contacts = "".join(f", SUM(at_us >= :w{n})" for n in windows)
     queries = dict(_AGGREGATES)
-    queries["sales"] = queries["sales"].replace("<windows>", per_window)
-    queries["refunds"] = queries["refunds"].replace("<windows>", refunds)
+    queries["sales"] = queries["sales"].replace("<columns>", refunds + per_window)
     queries["contacts"] = queries["contacts"].replace("<windows>", contacts)
     return queries
 
 
 _AGGREGATES = {
     "sales": """SELECT customer_id, COUNT(*), SUM(total_minor), MIN(at_us), MAX(at_us)
-            <windows>
+            <columns>
         FROM transactions WHERE at_us < :cutoff AND status != 'cancelled' AND currency = :currency
         GROUP BY customer_id""",
     "previous": """SELECT customer_id, at_us FROM (
@@ -966,11 +978,6 @@ _AGGREGATES = {
             FROM transactions
             WHERE at_us < :cutoff AND status != 'cancelled' AND currency = :currency)
         WHERE n = 2""",
-    "refunds": """SELECT customer_id, SUM(refund_minor), SUM(refund_minor > 0) <windows>
-        FROM transactions
-        WHERE at_us < :cutoff AND status != 'cancelled' AND currency = :currency
-            AND refund_minor != 0 AND refund_last_us < :cutoff
-        GROUP BY customer_id""",
     "late_refunds": """SELECT customer_id, doc FROM transactions
         WHERE at_us < :cutoff AND status != 'cancelled' AND currency = :currency
             AND refund_minor != 0 AND (refund_last_us IS NULL OR refund_last_us >= :cutoff)""",

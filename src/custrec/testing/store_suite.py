@@ -1600,6 +1600,18 @@ class BulkTests(SuiteBase):
         ]
         assert list(repo.project([], 100)) == [[(r.id,) for r in stored]]
 
+    def test_project_with_a_condition_gives_only_matches(self, store: Store) -> None:
+        """With a condition, project gives the matching records' fields, batch after batch."""
+        store.customers.add_many(
+            customer(f"c{n:03d}", name="even" if n % 2 == 0 else "odd") for n in range(40)
+        )
+        batches = list(store.customers.project(["name"], 4, where=F("name") == "even"))
+        assert [len(batch) for batch in batches] == [4] * 5
+        assert [row for batch in batches for row in batch] == [
+            (f"c{n:03d}", "even") for n in range(0, 40, 2)
+        ]
+        assert list(store.customers.project([], 4, where=F("name") == "none")) == []
+
     def test_project_refuses_unknown_fields_and_bad_batch_sizes(self, store: Store) -> None:
         """Asking for a field the record type lacks names it; batch sizes are checked."""
         with pytest.raises(ValidationError) as caught:
