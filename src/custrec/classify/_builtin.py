@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Mapping, Sequence
+from datetime import tzinfo
 from decimal import Decimal
 from typing import Any
 
+from custrec import config
 from custrec.classify._dimension import Label
-from custrec.classify._facts import Facts, _local_date
+from custrec.classify._facts import Facts
 from custrec.classify._registry import register_classifier
 from custrec.errors import ValidationError
 from custrec.model import FrozenMap
@@ -262,8 +264,13 @@ class Lifecycle(_Simple):
         self.at_risk_days = int(_option(spec, "at_risk_days", 365))
         self.churned_days = int(_option(spec, "churned_days", 730))
 
-    def label_for(self, facts: Facts) -> Label:
-        """Place the customer in the lifecycle."""
+    def assign(self, population: Sequence[Facts]) -> dict[str, Label]:
+        """Place every customer in the lifecycle."""
+        zone = config.get().zone
+        return {facts.customer_id: self.label_for(facts, zone) for facts in population}
+
+    def label_for(self, facts: Facts, zone: tzinfo | None = None) -> Label:
+        """Place the customer in the lifecycle (days counted in ``zone``, the configured one)."""
         recency = facts.get("recency_days")
         first = facts.get("first_purchase")
         gap = facts.get("previous_gap_days")
@@ -275,7 +282,7 @@ class Lifecycle(_Simple):
             return Label(self.name, "prospect", "no purchase yet", None, values)
         # The day of the first purchase where it happened for the configured zone, as
         # recency_days counts it, whatever offset the store hands the datetime back in.
-        first_day = _local_date(first)
+        first_day = None if first is None else first.astimezone(zone or config.get().zone).date()
         since_first = (facts.as_of - first_day).days if first_day is not None else None
         if since_first is not None and since_first <= self.new_days:
             reason = f"first purchase {since_first} days ago (≤ {self.new_days})"

@@ -331,10 +331,6 @@ _WINDOWED = ("orders", "spend", "interactions")
 _PLAIN = [name for name in FACT_KINDS if not name.startswith(tuple(f"{w}_" for w in _WINDOWED))]
 
 
-def _local_date(moment: datetime | None) -> date | None:
-    return None if moment is None else moment.astimezone(config.get().zone).date()
-
-
 Step = Callable[[HistoryAggregates, Any, Any, Any], Any]
 
 
