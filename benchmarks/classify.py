@@ -143,7 +143,7 @@ def facts_sqlite(ctx: Context) -> Iterator[Result]:
             def by_hand() -> None:
                 theirs[:] = [_baseline(conn, AS_OF)]
 
-            ctx.progress(f"{NAME}: custrec compute_facts + classify, best of {ctx.repeat}")
+            ctx.progress(f"{NAME}: custrec Classification.run, best of {ctx.repeat}")
             custrec = best_of(ctx.repeat, with_custrec)
             ctx.progress(f"{NAME}: custrec {custrec:.2f} s; baseline next")
             baseline = best_of(ctx.repeat, by_hand)
