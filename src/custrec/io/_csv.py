@@ -1,0 +1,159 @@
+"""CSV: reading rows (any supported encoding, comma, tab or semicolon) and writing them safely.
+
+Written cells that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return) get a leading ``'``, as OWASP recommends against CSV
+injection; the import removes that ``'`` again, so an export reads back as it was.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from typing import BinaryIO
+
+from custrec.errors import ValidationError
+from custrec.io._encoding import _decodes, detect_encoding, normalize_encoding
+from custrec.io._table import Row, Table
+
+__all__ = ["escape_formula", "read_csv", "write_csv"]
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_DELIMITERS = (",", "\t", ";")
+
+
+def escape_formula(text: str) -> str:
+    """Return ``text`` with a leading ``'`` if a spreadsheet would read it as a formula.
+
+    Args:
+        text: A cell's text.
+
+    Returns:
+        ``"'=1+2"`` for ``"=1+2"``; other text unchanged.
+    """
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def _text_stream(stream: BinaryIO, encoding: str | None) -> tuple[io.TextIOWrapper, str]:
+    seekable = stream.seekable()
+    if encoding is None:
+        if not seekable:
+            raise ValidationError(
+                "encoding", None, "the stream cannot be rewound to detect it; pass encoding="
+            )
+        chosen = detect_encoding(stream)
+    else:
+        chosen = normalize_encoding(encoding)
+        if seekable:
+            start = stream.tell()
+            bad = _decodes(stream, chosen)
+            stream.seek(start)
+            if bad is not None:
+                raise ValidationError(
+                    "encoding",
+                    encoding,
+                    f"the file is not {chosen}: byte {bad} cannot be decoded; "
+                    "pass the right encoding, or leave it out to detect it",
+                )
+    wrapper = io.TextIOWrapper(stream, encoding=chosen, newline="")
+    return wrapper, chosen
+
+
+def read_csv(
+    stream: BinaryIO, *, encoding: str | None = None, delimiter: str | None = None
+) -> Table:
+    """Read a CSV file's header and rows lazily.
+
+    Args:
+        stream: The file, binary; seekable unless ``encoding`` is given.
+        encoding: The text encoding; detected when ``None`` (see :mod:`custrec.io`).
+        delimiter: Comma, tab or semicolon; the one the header row uses most when ``None``.
+
+    Returns:
+        The table; rows the CSV parser refuses (a cell over its size limit) come as errors.
+
+    Raises:
+        ValidationError: The encoding is wrong or unknown, or the file has no header row.
+    """
+    text, chosen = _text_stream(stream, encoding)
+    try:
+        first = _first_line(text)
+    except UnicodeDecodeError as exc:
+        raise ValidationError("encoding", chosen, f"cannot decode the file: {exc}") from None
+    if not first.strip():
+        raise ValidationError("source", None, "the file is empty: there is no header row")
+    if delimiter is None:
+        delimiter = max(_DELIMITERS, key=first.count)
+    lines = _chain(first, text)
+    reader = csv.reader(lines, delimiter=delimiter, strict=False)
+    header = next(reader)
+    if first.startswith("\ufeff") and header:  # a BOM the detection did not strip (given utf-8)
+        header[0] = header[0][1:]
+    return Table(tuple(header), _rows(reader, chosen), None, chosen, text.detach)
+
+
+def _first_line(text: io.TextIOWrapper) -> str:
+    """The header record's text, continued while a quoted header cell spans lines."""
+    line = text.readline()
+    while line.count('"') % 2 and (more := text.readline()):
+        line += more
+    return line
+
+
+def _chain(first: str, rest: Iterable[str]) -> Iterator[str]:
+    yield first
+    yield from rest
+
+
+def _rows(reader: Iterator[list[str]], encoding: str) -> Iterator[Row]:
+    number = 1
+    while True:
+        number += 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield number, ValidationError("", None, f"the CSV parser refused this row: {exc}")
+            continue
+        except UnicodeDecodeError as exc:
+            raise ValidationError(
+                "encoding", encoding, f"cannot decode row {number}: {exc.reason}"
+            ) from None
+        yield number, cells
+
+
+def write_csv(
+    stream: BinaryIO, headers: Sequence[str], rows: Iterable[Sequence[str]], encoding: str
+) -> int:
+    """Write a header and rows, escaping formula-like cells.
+
+    Args:
+        stream: Binary output.
+        headers: The header row.
+        rows: The rows, cells as text.
+        encoding: ``"utf-8-sig"`` (what Excel opens correctly), ``"utf-8"``, ``"gb18030"``…
+
+    Returns:
+        How many rows were written.
+
+    Raises:
+        ValidationError: A cell cannot be written in ``encoding``.
+    """
+    codec = normalize_encoding(encoding)
+    text = io.TextIOWrapper(stream, encoding=codec, newline="", write_through=True)
+    writer = csv.writer(text, lineterminator="\r\n")
+    count = 0
+    try:
+        writer.writerow([escape_formula(cell) for cell in headers])
+        for row in rows:
+            writer.writerow([escape_formula(cell) for cell in row])
+            count += 1
+        text.flush()
+    except UnicodeEncodeError as exc:
+        raise ValidationError(
+            "encoding", exc.object[exc.start : exc.end], f"cannot be written in {codec}"
+        ) from None
+    finally:
+        text.detach()
+    return count
