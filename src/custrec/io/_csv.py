@@ -78,7 +78,7 @@ def read_csv(
     text, chosen = _text_stream(stream, encoding)
     try:
         first = _first_line(text)
-    except UnicodeDecodeError as exc:
+    except UnicodeError as exc:
         raise ValidationError("encoding", chosen, f"cannot decode the file: {exc}") from None
     if not first.strip():
         raise ValidationError("source", None, "the file is empty: there is no header row")
@@ -116,9 +116,9 @@ def _rows(reader: Iterator[list[str]], encoding: str) -> Iterator[Row]:
         except csv.Error as exc:
             yield number, ValidationError("", None, f"the CSV parser refused this row: {exc}")
             continue
-        except UnicodeDecodeError as exc:
+        except UnicodeError as exc:
             raise ValidationError(
-                "encoding", encoding, f"cannot decode row {number}: {exc.reason}"
+                "encoding", encoding, f"cannot decode row {number}: {exc}"
             ) from None
         yield number, cells
 

@@ -90,7 +90,6 @@ def detect_encoding(stream: BinaryIO) -> str:
             stream.seek(start)
             if _plausible(stream, codec, _is_utf16_text):
                 return codec
-            raise _refusal(0)
         stream.seek(start)
         utf8_error, cjk = _decodes_utf8(stream)
         stream.seek(start)
@@ -140,8 +139,8 @@ def _decodes(stream: BinaryIO, encoding: str) -> int | None:
         chunk = stream.read(_CHUNK)
         try:
             decoder.decode(chunk, final=not chunk)
-        except UnicodeDecodeError as exc:
-            return offset + exc.start
+        except UnicodeError as exc:  # UTF-16 without a BOM raises a plain UnicodeError
+            return offset + getattr(exc, "start", 0)
         if not chunk:
             return None
         offset += len(chunk)
@@ -155,8 +154,8 @@ def _decodes_utf8(stream: BinaryIO) -> tuple[int | None, bool]:
         chunk = stream.read(_CHUNK)
         try:
             text = decoder.decode(chunk, final=not chunk)
-        except UnicodeDecodeError as exc:
-            return offset + exc.start, cjk
+        except UnicodeError as exc:  # UTF-16 without a BOM raises a plain UnicodeError
+            return offset + getattr(exc, "start", 0), cjk
         cjk = cjk or _CJK.search(text) is not None
         if not chunk:
             return None, cjk
@@ -177,7 +176,7 @@ def _plausible(
         chunk = stream.read(_CHUNK)
         try:
             text = decoder.decode(chunk, final=not chunk)
-        except UnicodeDecodeError:
+        except UnicodeError:
             return False
         if "\x00" in text:
             return False
