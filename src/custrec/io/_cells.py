@@ -30,7 +30,6 @@ __all__ = [
 MAX_CELL = 32_767
 """Longest cell accepted, in characters: Excel's own limit per cell."""
 
-_FORMULA_GUARD = re.compile(r"'(?=[=+\-@\t\r])")
 _SCIENTIFIC = re.compile(r"[+-]?\d+(?:\.\d*)?[eE][+-]?\d+")
 _INTEGRAL_FLOAT = re.compile(r"\d+\.0+")
 _PHONE_SPLIT = re.compile(r"\s*[/;；,，、|\n／｜]\s*")
@@ -40,10 +39,12 @@ _EXACT_DIGITS = 15
 
 
 def cell_text(value: object, field: str) -> str | None:
-    """Return a cell as trimmed text, or ``None`` when it is blank.
+    """Return a cell as text, exactly as written, or ``None`` when it is blank.
+
+    Spaces around the text are kept: they are the customer's data as entered, and the
+    quality normalisers, not the import, decide what to tidy.
 
     Numbers that are whole (``5.0``) lose their ``.0``; datetimes are written in ISO form.
-    A leading ``'`` that guards a formula-like cell (``'=SUM(A1)``) is removed.
 
     Args:
         value: The cell as the reader gave it.
@@ -62,12 +63,9 @@ def cell_text(value: object, field: str) -> str | None:
         text = value.isoformat()
     else:
         text = str(value)
-        if text.startswith("'"):
-            text = _FORMULA_GUARD.sub("", text, count=1)
-        text = text.strip()
     if len(text) > MAX_CELL:
         raise ValidationError(field, text, f"a cell may hold at most {MAX_CELL} characters")
-    return text or None
+    return text if text.strip() else None
 
 
 def _digits_from_number(value: object, field: str) -> str | None:
@@ -134,7 +132,7 @@ def read_id(value: object, field: str = "id", *, width: int | None = None) -> st
     text = digits if digits is not None else cell_text(value, field)
     if text is None:
         return None
-    text = unicodedata.normalize("NFKC", text)
+    text = unicodedata.normalize("NFKC", text).strip()
     if width is not None and text.isdigit() and text.isascii():
         text = text.zfill(width)
     return text
@@ -160,22 +158,29 @@ def read_phones(value: object, field: str = "phones", region: str | None = None)
     """
     digits = _digits_from_number(value, field)
     if digits is not None:
-        parts = [digits]
+        return [_with_trunk_zero(digits, region)]
+    text = cell_text(value, field)
+    if text is None:
+        return []
+    if _PHONE_SPLIT.search(text):
+        parts = [part for part in _PHONE_SPLIT.split(text.strip()) if part]
     else:
-        text = cell_text(value, field)
-        if text is None:
-            return []
-        parts = [part for part in _PHONE_SPLIT.split(text) if part]
-        parts = [_digits_from_number(part, field) or part for part in parts]
-    phones = []
-    for part in parts:
-        phone = Phone(part, region=region)
-        if not phone.valid and part.isdigit():
-            padded = Phone("0" + part, region=region)
-            if padded.valid:
-                phone = padded
-        phones.append(phone)
-    return phones
+        parts = [text]
+    return [
+        _with_trunk_zero(number, region) if number != part else Phone(part, region=region)
+        for part in parts
+        for number in [_digits_from_number(part, field) or part]
+    ]
+
+
+def _with_trunk_zero(digits: str, region: str | None) -> Phone:
+    """A number stored as a number: put back the leading 0 it lost, if that makes it valid."""
+    phone = Phone(digits, region=region)
+    if not phone.valid:
+        padded = Phone("0" + digits, region=region)
+        if padded.valid:
+            return padded
+    return phone
 
 
 def read_date(value: object, field: str) -> date | None:
@@ -201,7 +206,7 @@ def split_list(value: object, field: str) -> list[str]:
     text = cell_text(value, field)
     if text is None:
         return []
-    return [part for part in _LIST_SPLIT.split(text) if part]
+    return [part for part in _LIST_SPLIT.split(text.strip()) if part.strip()]
 
 
 _MUNICIPALITIES = ("北京", "上海", "天津", "重庆")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import BinaryIO
 
@@ -16,9 +17,11 @@ from custrec.errors import ValidationError
 from custrec.io._encoding import _decodes, detect_encoding, normalize_encoding
 from custrec.io._table import Row, Table
 
-__all__ = ["escape_formula", "read_csv", "write_csv"]
+__all__ = ["escape_formula", "read_csv", "unescape_formula", "write_csv"]
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A cell a spreadsheet would run, possibly behind quotes that escaped it already.
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+_ESCAPED = re.compile(r"'+[=+\-@\t\r]")
 _DELIMITERS = (",", "\t", ";")
 
 
@@ -29,9 +32,25 @@ def escape_formula(text: str) -> str:
         text: A cell's text.
 
     Returns:
-        ``"'=1+2"`` for ``"=1+2"``; other text unchanged.
+        ``"'=1+2"`` for ``"=1+2"`` (and ``"''=1"`` for ``"'=1"``, so that reading it back
+        gives the text as it was); other text unchanged.
     """
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    return "'" + text if _FORMULA.match(text) else text
+
+
+def unescape_formula(text: str) -> str:
+    """Undo :func:`escape_formula`: drop the ``'`` before a formula-like cell.
+
+    A ``'`` that a person typed before ``=`` in a spreadsheet is Excel's own mark for "text,
+    not a formula", so it is dropped too.
+
+    Args:
+        text: A cell as read from a CSV file.
+
+    Returns:
+        The cell without its guarding quote.
+    """
+    return text[1:] if text.startswith("'") and _ESCAPED.match(text) else text
 
 
 def _text_stream(stream: BinaryIO, encoding: str | None) -> tuple[io.TextIOWrapper, str]:
@@ -120,7 +139,7 @@ def _rows(reader: Iterator[list[str]], encoding: str) -> Iterator[Row]:
             raise ValidationError(
                 "encoding", encoding, f"cannot decode row {number}: {exc}"
             ) from None
-        yield number, cells
+        yield number, [unescape_formula(cell) if cell[:1] == "'" else cell for cell in cells]
 
 
 def write_csv(
