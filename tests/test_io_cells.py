@@ -69,9 +69,9 @@ class TestIds:
         assert read_id("7", width=3) == "007"
 
     def test_text_is_kept(self) -> None:
-        """A text id keeps its leading zeros; full-width digits are folded."""
+        """A text id keeps its leading zeros and its full-width digits: it is as written."""
         assert read_id("001") == "001"
-        assert read_id("００７") == "007"
+        assert read_id("００７") == "００７"
 
     def test_lost_digits_refused(self) -> None:
         """A long id Excel turned into 1.23457E+17 is refused."""

@@ -114,7 +114,9 @@ def _from_scientific(text: str, value: object, field: str) -> str:
 
 
 def read_id(value: object, field: str = "id", *, width: int | None = None) -> str | None:
-    """Read an id cell: text as written, a numeric cell as its whole number.
+    """Read an id cell: text as written (trimmed), a numeric cell as its whole number.
+
+    Full-width digits are kept: ``"００１"`` is another id than ``"001"``.
 
     Args:
         value: The cell.
@@ -132,7 +134,7 @@ def read_id(value: object, field: str = "id", *, width: int | None = None) -> st
     text = digits if digits is not None else cell_text(value, field)
     if text is None:
         return None
-    text = unicodedata.normalize("NFKC", text).strip()
+    text = text.strip()
     if width is not None and text.isdigit() and text.isascii():
         text = text.zfill(width)
     return text

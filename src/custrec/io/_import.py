@@ -247,6 +247,7 @@ def _run(
                 _loop(table, build, writer, report, job)
         except _DryRun:
             pass
+    report.rejects.sort(key=lambda reject: reject.row)
     return report
 
 

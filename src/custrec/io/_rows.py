@@ -334,10 +334,9 @@ def history_from_row(  # noqa: PLR0912 - one branch per kind of column
         header = headers.get(exc.field.split(".")[0].split("[")[0], exc.field)
         raise ImportRowError(row, header, exc.value, exc.reason) from None
     except TypeError:
-        missing = [name for name in ("customer_id", "at") if name not in fields]
-        reason = f"a {kind.__name__.lower()} needs {' and '.join(missing) or 'more'} columns"
-        if kind is Interaction and "channel" not in fields:
-            reason = "an interaction needs customer_id, at and channel"
+        needed = ("customer_id", "at", "channel") if kind is Interaction else ("customer_id", "at")
+        missing = [name for name in needed if name not in fields]
+        reason = f"a {kind.__name__.lower()} needs a value for {', '.join(missing) or 'more'}"
         raise ImportRowError(row, None, None, reason) from None
     return record
 

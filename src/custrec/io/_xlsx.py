@@ -7,6 +7,7 @@ reads Excel's habits from them. Formulas are read as the values Excel last compu
 
 from __future__ import annotations
 
+import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, BinaryIO
@@ -69,7 +70,23 @@ def read_xlsx(stream: BinaryIO, *, sheet: str | None = None) -> Table:
 
 
 def _rows(rows: Iterator[Sequence[Any]]) -> Iterator[Row]:
-    yield from enumerate(rows, start=2)
+    for number, cells in enumerate(rows, start=2):
+        if any(isinstance(cell, str) and "_x" in cell for cell in cells):
+            cells = [_unescape(c) if isinstance(c, str) else c for c in cells]  # noqa: PLW2901 - the row as read, unescaped
+        yield number, cells
+
+
+# Excel writes characters XML cannot hold (a carriage return) as _xHHHH_, and a literal "_x"
+# as "_x005F_x" (ECMA-376 ST_Xstring); openpyxl leaves both to the caller.
+_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def _unescape(text: str) -> str:
+    return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text)
+
+
+def _escape(text: str) -> str:
+    return text.replace("_x", "_x005F_x").replace("\r", "_x000D_")
 
 
 def write_xlsx(
@@ -98,7 +115,7 @@ def write_xlsx(
     def text_cells(values: Sequence[str]) -> list[Any]:
         out = []
         for value in values:
-            cell = WriteOnlyCell(worksheet, value=value or None)
+            cell = WriteOnlyCell(worksheet, value=_escape(value) or None)
             if value:
                 cell.data_type = "s"  # text even when it starts with "=": never a formula
             out.append(cell)
