@@ -30,6 +30,7 @@ class TestSeedTable:
         first = import_customers(store, SEED.with_suffix(suffix), template=retail, id_width=4)
         assert (first.rows_read, first.stored, first.rejected, first.skipped) == (25, 20, 4, 1)
         assert [r.row for r in first.rejects] == [5, 6, 7, 10]
+        assert [r.column for r in first.rejects] == ["手机号码", "出生日期", "手机号码", "会员等级"]
         assert store.customers.get("0107").name == "吴敏"  # the id Excel stored as 107
         assert [p.e164 for p in store.customers.get("0102").phones] == [
             "+8613998760102",

@@ -93,6 +93,21 @@ def _reject(plan: _Plan[Any], error: ImportRowError) -> None:
     plan.rejects[error.row] = Reject.from_error(error)
 
 
+_ADDRESS_FIELDS = ("address", "province", "city", "district", "street", "postal_code")
+
+
+def _headers(report: ImportReport) -> dict[str, str]:
+    """Field name to the header of the first column that fills it, for reject reports."""
+    headers: dict[str, str] = {}
+    for header, target in report.columns:
+        if target is None:
+            continue
+        field = "addresses" if target in _ADDRESS_FIELDS else target
+        field = "handles" if target in ("wechat", "qq") else field
+        headers.setdefault(field, header)
+    return headers
+
+
 class CustomerWriter:
     """Upserts customers on natural keys (id; else external id, phone, email)."""
 
@@ -112,12 +127,15 @@ class CustomerWriter:
             wanted = [c.id for _, (c, f) in batch if by_id and (f is None or "id" in f)]
             found: dict[str, Customer] = self.store.customers.get_many(wanted)
             owners: dict[str, str] = {}  # contact key -> id, for this batch's records
+            headers = _headers(report)
             for row, (customer, filled) in batch:
                 try:
                     self._one(
                         plan, row, (customer, filled), found=found, owners=owners, by_id=by_id
                     )
                 except ImportRowError as exc:
+                    if exc.column in headers:  # a template problem names a field
+                        exc = ImportRowError(exc.row, headers[exc.column], exc.value, exc.reason)
                     _reject(plan, exc)
             plan.apply(self.store, self.store.customers, self.actor)
         plan.count(report)
