@@ -259,6 +259,16 @@ class TestRows:
         with pytest.raises(ValidationError, match="encoding"):
             import_customers(store, io.BufferedReader(Pipe(data)), format="csv")
 
+    def test_broken_header(self, store: Store) -> None:
+        """A header with a huge or unclosed quoted cell raises; the caller's stream stays open."""
+        huge = io.BytesIO(('a,"' + "x" * 200_000 + '"\n1,2\n').encode())
+        with pytest.raises(ValidationError, match="header row"):
+            import_customers(store, huge, format="csv")
+        assert not huge.closed
+        unclosed = io.BytesIO(('id,"name\n' + "1,Ann\n" * 200_000).encode())
+        with pytest.raises(ValidationError, match="unclosed quote"):
+            import_customers(store, unclosed, format="csv")
+
     def test_empty_file(self, store: Store) -> None:
         """A file without a header row raises ValidationError."""
         with pytest.raises(ValidationError, match="no header"):

@@ -23,6 +23,7 @@ __all__ = ["escape_formula", "read_csv", "unescape_formula", "write_csv"]
 _FORMULA = re.compile(r"'*[=+\-@\t\r]")
 _ESCAPED = re.compile(r"'+[=+\-@\t\r]")
 _DELIMITERS = (",", "\t", ";")
+_MAX_HEADER = 1 << 20  # characters: a header longer than this is a quote left open
 
 
 def escape_formula(text: str) -> str:
@@ -96,27 +97,46 @@ def read_csv(
     """
     text, chosen = _text_stream(stream, encoding)
     try:
+        header, reader = _header(text, chosen, delimiter)
+    except BaseException:
+        text.detach()  # leave a caller's stream open
+        raise
+    return Table(tuple(header), _rows(reader, chosen), None, chosen, text.detach)
+
+
+def _header(
+    text: io.TextIOWrapper, encoding: str, delimiter: str | None
+) -> tuple[list[str], Iterator[list[str]]]:
+    """Read the header row; return it and the reader positioned after it."""
+    try:
         first = _first_line(text)
     except UnicodeError as exc:
-        raise ValidationError("encoding", chosen, f"cannot decode the file: {exc}") from None
+        raise ValidationError("encoding", encoding, f"cannot decode the file: {exc}") from None
     if not first.strip():
         raise ValidationError("source", None, "the file is empty: there is no header row")
     if delimiter is None:
         delimiter = max(_DELIMITERS, key=first.count)
-    lines = _chain(first, text)
-    reader = csv.reader(lines, delimiter=delimiter, strict=False)
-    header = next(reader)
+    reader = csv.reader(_chain(first, text), delimiter=delimiter, strict=False)
+    try:
+        header = next(reader)
+    except (csv.Error, UnicodeError) as exc:
+        raise ValidationError("source", None, f"the header row cannot be read: {exc}") from None
     if first.startswith("\ufeff") and header:  # a BOM the detection did not strip (given utf-8)
         header[0] = header[0][1:]
-    return Table(tuple(header), _rows(reader, chosen), None, chosen, text.detach)
+    return header, reader
 
 
 def _first_line(text: io.TextIOWrapper) -> str:
     """The header record's text, continued while a quoted header cell spans lines."""
-    line = text.readline()
-    while line.count('"') % 2 and (more := text.readline()):
-        line += more
-    return line
+    parts = [text.readline()]
+    quotes, size = parts[0].count('"'), len(parts[0])
+    while quotes % 2 and (more := text.readline()):
+        parts.append(more)
+        quotes += more.count('"')
+        size += len(more)
+        if size > _MAX_HEADER:
+            raise ValidationError("source", parts[0][:80], "the header row has an unclosed quote")
+    return "".join(parts)
 
 
 def _chain(first: str, rest: Iterable[str]) -> Iterator[str]:
