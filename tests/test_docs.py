@@ -53,3 +53,16 @@ class TestClassificationGuide:
         types = Classification([loyalty]).classify(population)
         assert {t["loyalty"] for t in types.values()} <= {"loyal", "casual"}
         assert all(t.label("loyalty").reason for t in types.values())
+
+
+class TestImportExportGuide:
+    """The import and export guide's examples run as shown."""
+
+    def test_blocks_run(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Every Python block of docs/import-export.md runs in an empty directory."""
+        monkeypatch.chdir(tmp_path)
+        blocks = python_blocks(ROOT / "docs" / "import-export.md")
+        assert len(blocks) == 3
+        for block in blocks:
+            exec(compile(block, "import-export.md", "exec"), {"__name__": "guide"})  # noqa: S102 - our own docs
+        assert (tmp_path / "rejects.csv").exists()
