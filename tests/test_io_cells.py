@@ -20,6 +20,11 @@ class TestPhones:
         with pytest.raises(ValidationError, match="digits were lost"):
             read_phones("1.38123E+10")
 
+    @pytest.mark.parametrize("text", ["00000000E80000000000000623", "1E5", "2e-3", "1.5E+999"])
+    def test_text_that_excel_would_not_write_is_kept_as_written(self, text: str) -> None:
+        """Only Excel's shape of a long number (1.38123E+10) is read as one; ids stay text."""
+        assert read_id(text) == text
+
     def test_scientific_notation_with_all_digits_is_read(self) -> None:
         """1.3812345678E+10 holds every digit and is read exactly."""
         assert [p.e164 for p in read_phones("1.3812345678E+10")] == ["+8613812345678"]

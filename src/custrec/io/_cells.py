@@ -30,7 +30,9 @@ __all__ = [
 MAX_CELL = 32_767
 """Longest cell accepted, in characters: Excel's own limit per cell."""
 
-_SCIENTIFIC = re.compile(r"[+-]?\d+(?:\.\d*)?[eE][+-]?\d+")
+# Excel's own writing of a long number: one digit before the point, then E+ and at most
+# two digits. Text of other shapes (an id such as "0000E800123") is kept as written.
+_SCIENTIFIC = re.compile(r"[1-9](?:\.\d+)?[eE]\+\d{1,2}")
 _INTEGRAL_FLOAT = re.compile(r"\d+\.0+")
 _PHONE_SPLIT = re.compile(r"\s*[/;；,，、|\n／｜]\s*")
 _LIST_SPLIT = re.compile(r"\s*[,，;；、/|\n／｜]\s*")
