@@ -8,6 +8,8 @@
 - :func:`run_checks` runs them over a store (in batches, with progress) or records in
   memory, configured by a template, and returns a :class:`QualityReport` with counts,
   scores and JSON / CSV / text exports.
+- Normalisers (:func:`normalize`, :func:`normalize_store`) fix what can be fixed
+  mechanically and say what they changed.
 """
 
 from custrec.quality._check import Check, CheckContext, Finding, RecordCheck, Severity, to_severity
@@ -34,7 +36,21 @@ from custrec.quality._mask import (
     mask_phone,
     mask_text,
 )
+from custrec.quality._normalize import (
+    NORMALISERS,
+    Change,
+    Normaliser,
+    half_width,
+    normalize,
+    normalize_full_width,
+    normalize_latin_names,
+    normalize_phones,
+    normalize_regions,
+    normalize_spaces,
+    normalize_store,
+)
 from custrec.quality._outliers import Outliers, robust_scores, robust_z
+from custrec.quality._regions import CITY_NAMES, PROVINCE_NAMES
 from custrec.quality._registry import (
     CHECK_GROUP,
     CheckFactory,
@@ -59,14 +75,18 @@ from custrec.quality._validity import (
 
 __all__ = [
     "CHECK_GROUP",
+    "CITY_NAMES",
     "DEFAULT_AUDIT_CYCLE_DAYS",
     "MARKETING_KEYWORDS",
+    "NORMALISERS",
     "PENALTIES",
     "PERSONAL_FIELDS",
     "POSTAL_CODES",
+    "PROVINCE_NAMES",
     "AfterSalesAfterSale",
     "AgeMatchesBirthDate",
     "BirthDatePlausible",
+    "Change",
     "Check",
     "CheckContext",
     "CheckFactory",
@@ -79,6 +99,7 @@ __all__ = [
     "FunctionCheck",
     "MarketingConsent",
     "NoFutureDates",
+    "Normaliser",
     "Outliers",
     "PhoneValid",
     "PostalCodeValid",
@@ -95,11 +116,19 @@ __all__ = [
     "check_factories",
     "consent_in_force",
     "email_problem",
+    "half_width",
     "mask",
     "mask_email",
     "mask_name",
     "mask_phone",
     "mask_text",
+    "normalize",
+    "normalize_full_width",
+    "normalize_latin_names",
+    "normalize_phones",
+    "normalize_regions",
+    "normalize_spaces",
+    "normalize_store",
     "record_score",
     "register_check",
     "robust_scores",
