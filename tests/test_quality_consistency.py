@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from custrec.errors import ValidationError
 from custrec.model import (
     AfterSalesEvent,
     Consent,
@@ -246,6 +247,12 @@ class TestConsent:
             [customer(id="1"), touch], MarketingConsent(marketing_when="subject == '回访'")
         )
         assert [f.record_id for f in found] == ["i"]
+
+    def test_bad_marketing_condition_is_refused(self) -> None:
+        """A marketing condition that does not parse is refused, naming the option."""
+        with pytest.raises(ValidationError) as info:
+            MarketingConsent(marketing_when="subject ==")
+        assert info.value.field == "marketing_when"
 
 
 class TestExactDuplicates:

@@ -34,6 +34,7 @@ from custrec.quality import (
     QualityReport,
     Severity,
     build_checks,
+    check,
     record_score,
     run_checks,
 )
@@ -140,6 +141,11 @@ class TestStoreRuns:
         with pytest.raises(ValidationError) as info:
             run_checks([], checks=["phone"])  # type: ignore[list-item]
         assert info.value.field == "checks"
+        odd = check(record_type=Customer)(lambda c: None)
+        odd.record_type = dict
+        with pytest.raises(ValidationError) as info:
+            run_checks([], checks=[odd])
+        assert "record_type" in info.value.reason
 
 
 def report_strategy() -> st.SearchStrategy[tuple[list[Record], QualityReport]]:

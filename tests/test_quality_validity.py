@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import textwrap
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import email_validator
 import pytest
@@ -24,6 +26,7 @@ from custrec.quality import (
     PostalCodeValid,
     RequiredFields,
     Severity,
+    _registry,
     build_checks,
     check,
     check_factories,
@@ -354,8 +357,6 @@ class TestRegistry:
             report = run_checks([customer(id="1", name="x")], template=template, as_of=AS_OF)
             assert [f.severity for f in report.findings if f.check == "always"] == [Severity.ERROR]
         finally:
-            from custrec.quality import _registry
-
             _registry._registered.pop("always_hello")
 
     def test_builtin_names_are_reserved(self) -> None:
@@ -368,3 +369,60 @@ class TestRegistry:
         template = Template.loads('name = "t"\n[checks.total_matches_items]\ntolerance = "0.5"')
         built = {c.name: c for c in build_checks(template)}
         assert built["total_matches_items"].tolerance == Decimal("0.5")  # type: ignore[attr-defined]
+
+
+class TestEntryPoints:
+    """Third-party checks are found through the ``custrec.checks`` entry-point group."""
+
+    @pytest.fixture
+    def site(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+        package = tmp_path / "fake_custrec_checks"
+        package.mkdir()
+        (package / "__init__.py").write_text(
+            textwrap.dedent(
+                """
+                from custrec.model import Customer
+                from custrec.quality import RecordCheck
+
+                class NoNotes(RecordCheck):
+                    def __init__(self, *, severity="info", name="no_notes"):
+                        super().__init__(name, severity, Customer)
+
+                    def check(self, records, context):
+                        for customer in records:
+                            if customer.notes is None:
+                                yield self.finding(customer.id, "notes", "no notes")
+                """
+            )
+        )
+        info = tmp_path / "fake_custrec_checks-1.0.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(
+            "Metadata-Version: 2.1\nName: fake-custrec-checks\nVersion: 1.0\n"
+        )
+        (info / "entry_points.txt").write_text(
+            "[custrec.checks]\nno_notes = fake_custrec_checks:NoNotes\n"
+            "broken = fake_custrec_checks:Missing\n"
+        )
+        monkeypatch.syspath_prepend(str(tmp_path))
+        monkeypatch.setattr(_registry, "_registered", {})
+        monkeypatch.setattr(_registry, "_loaded", False)
+        return tmp_path
+
+    def test_entry_point_check_runs_configured(
+        self, site: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A declared check is imported, configured by the template and run."""
+        (site / "fake_custrec_checks-1.0.dist-info" / "entry_points.txt").write_text(
+            "[custrec.checks]\nno_notes = fake_custrec_checks:NoNotes\n"
+        )
+        template = Template.loads('name = "t"\n[checks.no_notes]\nseverity = "warning"')
+        report = run_checks([customer(id="1", name="x")], template=template, as_of=AS_OF)
+        assert [(f.check, f.severity) for f in report.findings] == [("no_notes", Severity.WARNING)]
+
+    def test_broken_entry_point_is_explained(self, site: Path) -> None:
+        """An entry point that cannot be imported fails with the group and its target."""
+        with pytest.raises(ValidationError) as info:
+            check_factories()
+        assert info.value.field == "custrec.checks"
+        assert "fake_custrec_checks:Missing" in str(info.value.value)

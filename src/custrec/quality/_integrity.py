@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
-from custrec.errors import ValidationError
+from custrec.errors import RuleSyntaxError, ValidationError
 from custrec.expr import Expr, compile_predicate, parse
 from custrec.model import (
     Channel,
@@ -83,12 +84,22 @@ _PURPOSES = {
 }
 
 
-def consent_in_force(customer: Customer, purpose: str, at: object) -> bool:
-    """Whether the customer's latest consent for ``purpose`` up to ``at`` is granted."""
+def consent_in_force(customer: Customer, purpose: str, at: datetime) -> bool:
+    """Whether the customer's latest consent event for ``purpose`` up to ``at`` grants it.
+
+    Args:
+        customer: The customer, with their consent history.
+        purpose: The purpose (``"marketing_sms"``…).
+        at: The moment of the contact (aware).
+
+    Returns:
+        ``True`` when the latest event for the purpose at or before ``at`` is a grant;
+        ``False`` when it is a withdrawal or there is none.
+    """
     granted = False
-    latest = None
+    latest: datetime | None = None
     for consent in customer.consents:
-        in_time = consent.at <= at  # type: ignore[operator]
+        in_time = consent.at <= at
         if consent.purpose == purpose and in_time and (latest is None or consent.at >= latest):
             latest, granted = consent.at, consent.granted
     return granted
@@ -107,6 +118,9 @@ class MarketingConsent(RecordCheck):
         marketing_when: A condition over the interaction instead of the keywords.
         severity: The severity of its findings.
         name: The check's name.
+
+    Raises:
+        ValidationError: ``marketing_when`` cannot be parsed or names unknown fields.
     """
 
     def __init__(
@@ -121,7 +135,11 @@ class MarketingConsent(RecordCheck):
         self.keywords = tuple(word.lower() for word in keywords)
         self._is_marketing: Callable[[Interaction], bool]
         if marketing_when is not None:
-            expr = parse(marketing_when) if isinstance(marketing_when, str) else marketing_when
+            try:
+                expr = parse(marketing_when) if isinstance(marketing_when, str) else marketing_when
+            except RuleSyntaxError as exc:
+                reason = f"{exc.reason} at position {exc.position}"
+                raise ValidationError("marketing_when", marketing_when, reason) from None
             self._is_marketing = compile_predicate(expr, Interaction)
         else:
             self._is_marketing = self._by_keyword

@@ -78,6 +78,10 @@ def run_checks(
     for check in chosen:
         if not isinstance(check, Check):
             raise ValidationError("checks", check, "not a Check (name, severity, record_type…)")
+        if check.record_type not in _ORDER:
+            raise ValidationError(
+                "checks", check, f"record_type {check.record_type!r} is not a custrec record type"
+            )
     if isinstance(source, Store):
         batches, lookup = _store_batches(source, batch_size)
     else:
