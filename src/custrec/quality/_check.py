@@ -191,7 +191,19 @@ class RecordCheck:
         fix: str | None = None,
         severity: Severity | None = None,
     ) -> Finding:
-        """Build a finding of this check; ``value`` is masked when ``field`` is personal."""
+        """Build a finding of this check; ``value`` is masked when ``field`` is personal.
+
+        Args:
+            record_id: The record's id.
+            field: The field at fault.
+            message: What is wrong.
+            value: The offending value (shown as text, masked for personal fields).
+            fix: A suggested fix; keep personal data out of it.
+            severity: Instead of the check's severity, for this finding.
+
+        Returns:
+            The finding.
+        """
         return Finding(
             self.name,
             self.type_name,

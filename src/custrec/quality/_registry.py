@@ -117,6 +117,11 @@ def register_check(name: str, factory: CheckFactory) -> None:
     Registered checks run by default, like the built-ins; ``enabled = false`` in a
     template turns one off.
 
+    Args:
+        name: The name templates use (``[checks.<name>]``).
+        factory: Called with the template's options as keywords; returns a check or
+            several.
+
     Raises:
         ValidationError: The name is not an identifier or is a built-in check's.
     """

@@ -68,6 +68,15 @@ def check(
 ) -> Callable[[Callable[[Any], Any]], FunctionCheck]:
     """Turn the decorated function into a :class:`FunctionCheck` (named after it by default).
 
+    Args:
+        name: The check's name; the function's name when ``None``.
+        record_type: The record class it looks at.
+        severity: The severity of its findings.
+        field: The field a bare message is about.
+
+    Returns:
+        A decorator giving the check.
+
     >>> @check(severity="warning", field="company")
     ... def company_for_b2b(customer):
     ...     if "b2b" in customer.tags and not customer.company:
