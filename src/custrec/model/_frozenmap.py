@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, Generic, TypeVar
 
 __all__ = ["FrozenMap"]
 
 K = TypeVar("K")
 V = TypeVar("V")
-T = TypeVar("T")
 
 
 class FrozenMap(Mapping[K, V], Generic[K, V]):
@@ -29,19 +28,6 @@ class FrozenMap(Mapping[K, V], Generic[K, V]):
 
     def __getitem__(self, key: K) -> V:
         return self._data[key]
-
-    # get and __contains__ straight from the dict: Mapping's versions go through
-    # __getitem__ and an exception handler, three times slower on the quality checks' path.
-    @overload
-    def get(self, key: K, /) -> V | None: ...
-    @overload
-    def get(self, key: K, default: V | T, /) -> V | T: ...
-    def get(self, key: K, default: Any = None, /) -> Any:
-        """The value for ``key``, else ``default``."""
-        return self._data.get(key, default)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._data
 
     def __iter__(self) -> Iterator[K]:
         return iter(self._data)
