@@ -6,11 +6,11 @@ and bulk-added to a fresh ``sqlite:///`` store before any timing. Both work as o
 after the generated period, in the zone of the synthetic data (``Asia/Shanghai``), so every
 transaction and every refund counts.
 
-custrec's side is what an application runs: :func:`custrec.classify.compute_facts` (the
-store's ``aggregate_history`` in SQL, every customer record read back, the built-in facts
-derived) then :meth:`Classification.classify` with three built-in dimensions: value tier
-(thresholds high 10000 / mid 2000 on net spend), RFM and lifecycle (their defaults). Nothing
-is saved.
+custrec's side is what an application runs: :meth:`Classification.run` with three built-in
+dimensions, value tier (thresholds high 10000 / mid 2000 on net spend), RFM and lifecycle
+(their defaults), and ``save=False``. It computes the facts those dimensions read (the
+store's ``aggregate_history`` in SQL, the customers' creation times, the facts derived),
+then labels every customer with explanations. Nothing is saved.
 
 The baseline is what a competent engineer writes by hand for the same three labels: one
 ``GROUP BY customer_id`` over ``transactions`` (count, net spend, first and last purchase),
@@ -47,7 +47,6 @@ from custrec.classify import (
     Lifecycle,
     Rfm,
     ValueTier,
-    compute_facts,
     cutoff_of,
 )
 from custrec.model import Customer, Feedback, Interaction, Transaction
@@ -120,8 +119,8 @@ def _classification() -> Classification:
 def facts_sqlite(ctx: Context) -> Iterator[Result]:
     """Facts and three labels for every customer of a SQLite store, in seconds.
 
-    custrec: ``compute_facts(store, as_of)`` then ``Classification.classify`` (value tier,
-    RFM, lifecycle). Baseline: ``SQL GROUP BY + Python scoring`` of the same three labels
+    custrec: ``Classification.run(store, as_of, save=False)`` (value tier, RFM, lifecycle).
+    Baseline: ``SQL GROUP BY + Python scoring`` of the same three labels
     (see the module docstring).
     """
     count = ctx.size(100_000, full=1_000_000, smoke=2_000)
@@ -135,8 +134,8 @@ def facts_sqlite(ctx: Context) -> Iterator[Result]:
         theirs: list[dict[str, Labels]] = []
 
         def with_custrec() -> None:
-            population = compute_facts(store, AS_OF, currency=CURRENCY)
-            ours[:] = [classification.classify(population)]
+            run = classification.run(store, AS_OF, save=False)
+            ours[:] = [dict(run.types)]
 
         conn = sqlite3.connect(path)
         with contextlib.closing(conn):
@@ -144,7 +143,7 @@ def facts_sqlite(ctx: Context) -> Iterator[Result]:
             def by_hand() -> None:
                 theirs[:] = [_baseline(conn, AS_OF)]
 
-            ctx.progress(f"{NAME}: custrec compute_facts + classify, best of {ctx.repeat}")
+            ctx.progress(f"{NAME}: custrec Classification.run, best of {ctx.repeat}")
             custrec = best_of(ctx.repeat, with_custrec)
             ctx.progress(f"{NAME}: custrec {custrec:.2f} s; baseline next")
             baseline = best_of(ctx.repeat, by_hand)

@@ -357,6 +357,30 @@ class TestErrors:
         with pytest.raises(StoreError, match="'001'"):
             store.customers.get("001")
 
+    def test_a_projection_of_a_damaged_document_fails_like_a_read(
+        self, store: SQLiteStore, db_path: Path
+    ) -> None:
+        """project falls back to a full read of a document it cannot use: the same error."""
+        store.customers.add(_customer("001"))
+        with sqlite3.connect(db_path) as raw:
+            raw.execute("""UPDATE customers SET doc = json_set(doc, '$.birth_date', 'soon')""")
+        with pytest.raises(StoreError, match="'001'"):
+            list(store.customers.project(["birth_date"]))
+
+    def test_a_projection_of_another_schema_version_reads_it_whole(
+        self, store: SQLiteStore, db_path: Path
+    ) -> None:
+        """A document of another schema version goes through the full read and its checks."""
+        store.customers.add(_customer("001", name="Ann"))
+        with sqlite3.connect(db_path) as raw:
+            raw.execute("""UPDATE customers SET doc = json_set(doc, '$.schema_version', 0)""")
+        with pytest.raises(StoreError) as read:
+            store.customers.get("001")
+        with pytest.raises(StoreError) as projected:
+            list(store.customers.project(["name"]))
+        assert "schema_version" in str(read.value)
+        assert str(projected.value) == str(read.value)
+
 
 class TestSqlSafety:
     def test_quotes_in_constants_are_inert(self, store: SQLiteStore) -> None:

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Mapping, Sequence
+from datetime import tzinfo
 from decimal import Decimal
 from typing import Any
 
+from custrec import config
 from custrec.classify._dimension import Label
-from custrec.classify._facts import Facts, _local_date
+from custrec.classify._facts import Facts
 from custrec.classify._registry import register_classifier
 from custrec.errors import ValidationError
+from custrec.model import FrozenMap
 from custrec.template import DimensionSpec, Template
 
 __all__ = [
@@ -74,7 +77,7 @@ class _Simple:
     name: str
 
     def assign(self, population: Sequence[Facts]) -> dict[str, Label]:
-        return {facts.customer.id: self.label_for(facts) for facts in population}
+        return {facts.customer_id: self.label_for(facts) for facts in population}
 
     def label_for(self, facts: Facts) -> Label:
         raise NotImplementedError
@@ -91,6 +94,7 @@ class ValueTier:
     def __init__(self, spec: DimensionSpec, template: Template | None = None) -> None:
         self.name = spec.name
         self.fact = str(_option(spec, "fact", "total_spend"))
+        self.facts = frozenset({self.fact})
         self.method = _option(spec, "method", "thresholds")
         self.default = str(_option(spec, "default", spec.default or "low"))
         if self.method == "thresholds":
@@ -114,10 +118,10 @@ class ValueTier:
         if self.method == "quantiles":
             ranks = percentile_ranks(values)
             for facts, value, rank in zip(population, values, ranks, strict=True):
-                out[facts.customer.id] = self._pick(facts, value, Decimal(str(rank)), "rank")
+                out[facts.customer_id] = self._pick(facts, value, Decimal(str(rank)), "rank")
         else:
             for facts, value in zip(population, values, strict=True):
-                out[facts.customer.id] = self._pick(facts, value, value, self.fact)
+                out[facts.customer_id] = self._pick(facts, value, value, self.fact)
         return out
 
     def _pick(self, facts: Facts, value: Any, measure: Decimal, what: str) -> Label:
@@ -139,6 +143,7 @@ class PurchaseFrequency(_Simple):
     def __init__(self, spec: DimensionSpec, template: Template | None = None) -> None:
         self.name = spec.name
         self.fact = str(_option(spec, "fact", "orders_365d"))
+        self.facts = frozenset({self.fact})
         self.cuts = _thresholds(spec, {"frequent": 12, "regular": 4, "occasional": 1})
         self.default = str(_option(spec, "default", spec.default or "inactive"))
 
@@ -185,6 +190,15 @@ longest ago.
 """
 
 
+_RFM_GRID = {
+    (r, f): segment
+    for segment, rs, fs in RFM_SEGMENTS
+    for r in (int(score) for score in rs)
+    for f in (int(score) for score in fs)
+}
+"""The RFM segment of each (R score, F score)."""
+
+
 class Rfm:
     """RFM segments (RFM 分群) from recency, frequency and monetary quintile scores.
 
@@ -200,6 +214,7 @@ class Rfm:
         self.recency = str(_option(spec, "recency", "recency_days"))
         self.frequency = str(_option(spec, "frequency", "order_count"))
         self.monetary = str(_option(spec, "monetary", "total_spend"))
+        self.facts = frozenset({self.recency, self.frequency, self.monetary})
         self.default = str(_option(spec, "default", spec.default or "no_purchase"))
 
     def assign(self, population: Sequence[Facts]) -> dict[str, Label]:
@@ -209,24 +224,26 @@ class Rfm:
         for facts in population:
             if facts.get(self.recency) is None:
                 missing = {self.recency: None}
-                out[facts.customer.id] = Label(
+                out[facts.customer_id] = Label(
                     self.name, self.default, "no purchase yet", None, missing
                 )
         r = quantile_scores([-f[self.recency] for f in buyers])
         fr = quantile_scores([f.get(self.frequency) or 0 for f in buyers])
         m = quantile_scores([f.get(self.monetary) or 0 for f in buyers])
+        names = (self.recency, self.frequency, self.monetary, "R", "F", "M")
+        order = sorted(range(len(names)), key=lambda i: repr(names[i]))
+        distinct = len(set(names)) == len(names)  # options may name one fact twice
         for facts, rs, fs, ms in zip(buyers, r, fr, m, strict=True):
-            segment = next(name for name, rr, ff in RFM_SEGMENTS if str(rs) in rr and str(fs) in ff)
-            values = {
-                self.recency: facts[self.recency],
-                self.frequency: facts.get(self.frequency),
-                self.monetary: facts.get(self.monetary),
-                "R": rs,
-                "F": fs,
-                "M": ms,
-            }
+            segment = _RFM_GRID[rs, fs]
+            shown = (facts[self.recency], facts.get(self.frequency), facts.get(self.monetary))
+            values = (*shown, rs, fs, ms)
             reason = f"R{rs} F{fs} M{ms} falls in {segment}"
-            out[facts.customer.id] = Label(self.name, segment, reason, None, values)
+            ordered = (
+                FrozenMap.ordered({names[i]: values[i] for i in order})
+                if distinct
+                else FrozenMap(dict(zip(names, values, strict=True)))
+            )
+            out[facts.customer_id] = Label(self.name, segment, reason, None, ordered)
         return out
 
 
@@ -241,22 +258,31 @@ class Lifecycle(_Simple):
 
     def __init__(self, spec: DimensionSpec, template: Template | None = None) -> None:
         self.name = spec.name
+        self.facts = frozenset({"recency_days", "first_purchase", "previous_gap_days"})
         self.new_days = int(_option(spec, "new_days", 90))
         self.active_days = int(_option(spec, "active_days", 180))
         self.at_risk_days = int(_option(spec, "at_risk_days", 365))
         self.churned_days = int(_option(spec, "churned_days", 730))
 
-    def label_for(self, facts: Facts) -> Label:
-        """Place the customer in the lifecycle."""
+    def assign(self, population: Sequence[Facts]) -> dict[str, Label]:
+        """Place every customer in the lifecycle."""
+        zone = config.get().zone
+        return {facts.customer_id: self.label_for(facts, zone) for facts in population}
+
+    def label_for(self, facts: Facts, zone: tzinfo | None = None) -> Label:
+        """Place the customer in the lifecycle (days counted in ``zone``, the configured one)."""
         recency = facts.get("recency_days")
         first = facts.get("first_purchase")
         gap = facts.get("previous_gap_days")
-        values = {"recency_days": recency, "previous_gap_days": gap, "first_purchase": first}
+        # The keys in FrozenMap order (sorted by repr), so no sort per customer.
+        values = FrozenMap.ordered(
+            {"first_purchase": first, "previous_gap_days": gap, "recency_days": recency}
+        )
         if recency is None:
             return Label(self.name, "prospect", "no purchase yet", None, values)
         # The day of the first purchase where it happened for the configured zone, as
         # recency_days counts it, whatever offset the store hands the datetime back in.
-        first_day = _local_date(first)
+        first_day = None if first is None else first.astimezone(zone or config.get().zone).date()
         since_first = (facts.as_of - first_day).days if first_day is not None else None
         if since_first is not None and since_first <= self.new_days:
             reason = f"first purchase {since_first} days ago (≤ {self.new_days})"
@@ -283,6 +309,7 @@ class Region(_Simple):
 
     def __init__(self, spec: DimensionSpec, template: Template | None = None) -> None:
         self.name = spec.name
+        self.facts = frozenset({"region", "city"})
         home = _option(spec, "home", template.home_region if template else ())
         if isinstance(home, str):  # one place, not a list of its characters
             home = [home]
@@ -313,6 +340,7 @@ class Industry(_Simple):
 
     def __init__(self, spec: DimensionSpec, template: Template | None = None) -> None:
         self.name = spec.name
+        self.facts: frozenset[str] = frozenset()  # it reads the customer's own field
         groups = _option(spec, "groups", {})
         self.groups = {member: label for label, members in groups.items() for member in members}
         self.default = str(_option(spec, "default", spec.default or "unknown"))
@@ -336,6 +364,7 @@ class AgeBand(_Simple):
 
     def __init__(self, spec: DimensionSpec, template: Template | None = None) -> None:
         self.name = spec.name
+        self.facts = frozenset({"age"})
         self.bands = sorted(int(b) for b in _option(spec, "bands", [18, 30, 40, 50, 60]))
 
     def label_for(self, facts: Facts) -> Label:
@@ -358,6 +387,7 @@ class NpsClass(_Simple):
 
     def __init__(self, spec: DimensionSpec, template: Template | None = None) -> None:
         self.name = spec.name
+        self.facts = frozenset({"latest_nps"})
 
     def label_for(self, facts: Facts) -> Label:
         """Class the latest NPS answer."""

@@ -11,7 +11,7 @@ reports label changes to subscribers.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -19,14 +19,11 @@ import attrs
 
 from custrec import config
 from custrec.classify._dimension import Dimension, Label, Rule, RuleDimension
-from custrec.classify._facts import (
-    Facts,
-    cutoff_of,
-    derive,
-)
+from custrec.classify._facts import Deriver, Facts, cutoff_of
 from custrec.classify._registry import classifiers, user_facts
 from custrec.errors import ValidationError
-from custrec.model import FrozenMap
+from custrec.expr import Expr, F
+from custrec.model import Customer, FrozenMap
 from custrec.store import WINDOWS, Store, SupportsHistoryAggregation, aggregate_history
 from custrec.template import DimensionSpec, Template
 
@@ -157,6 +154,8 @@ def compute_facts(
     windows: Sequence[int] = WINDOWS,
     batch_size: int = 1000,
     progress: Progress | None = None,
+    facts: Collection[str] | None = None,
+    customers: bool = True,
 ) -> list[Facts]:
     """Compute every customer's facts as of a day, in one pass over the store.
 
@@ -172,11 +171,28 @@ def compute_facts(
         windows: Trailing windows, in days, of the windowed facts.
         batch_size: Customers read at a time.
         progress: Called with the number of customers done after each batch.
+        facts: The facts wanted, built-in or registered; every fact when ``None``. Asking
+            for a registered fact computes every built-in one, which it may read.
+        customers: Read every customer record now, so each ``Facts.customer`` is there
+            whatever happens to the store. With ``False`` only the customer fields the
+            facts need are read (much faster on SQL stores), and ``Facts.customer`` reads
+            its batch of records on first use, which needs the store still open.
+
+    Raises:
+        ValidationError: A fact is unknown, or the currency is not an ISO 4217 currency.
     """
     as_of = as_of or _today()
     cutoff = cutoff_of(as_of)
+    extra = user_facts()
+    builtin: set[str] | None = None
+    if facts is not None:
+        builtin = {name for name in facts if name not in extra}
+        extra = {name: d for name, d in extra.items() if name in set(facts)}
+        if extra:
+            builtin = None
+    make = Deriver(as_of=as_of, currency=currency, windows=windows, facts=builtin)
     if isinstance(store, SupportsHistoryAggregation):
-        aggregates = store.aggregate_history(cutoff, currency, windows)
+        aggregates = store.aggregate_history(cutoff, currency, windows, make.parts)
     else:
         aggregates = aggregate_history(
             store.transactions,
@@ -186,27 +202,56 @@ def compute_facts(
             currency=currency,
             windows=windows,
         )
-    extra = user_facts()
+    # Only the customer fields the facts need are read: rows are the id, then created_at,
+    # birth_date and addresses, each only when needed.
+    needed = [name for name in ("created_at", "birth_date", "addresses") if name in make.fields]
     population: list[Facts] = []
-    for batch in store.customers.iter_batches(batch_size):
-        for customer in batch:
-            if customer.created_at >= cutoff:
-                continue
-            values = derive(
-                customer,
-                aggregates.get(customer.id),
-                as_of=as_of,
-                currency=currency,
-                windows=windows,
+    existing = F("created_at") < cutoff
+    for batch in _rows(store, needed, batch_size, existing, whole=customers):
+        load = _BatchLoader(store, [row[0] for row in batch])
+        for row in batch:
+            got = dict(zip(needed, row[1:], strict=False))
+            values = make(
+                aggregates.get(row[0]),
+                got.get("created_at"),
+                got.get("birth_date"),
+                got.get("addresses", ()),
             )
-            facts = Facts(customer, as_of, FrozenMap(values))
+            who = row[-1] if customers else row[0]
+            found = Facts(who, as_of, values, load=load)
             if extra:
-                values.update({name: d.function(facts) for name, d in extra.items()})
-                facts = Facts(customer, as_of, FrozenMap(values))
-            population.append(facts)
+                values.update({name: d.function(found) for name, d in extra.items()})
+                found = Facts(who, as_of, values, load=load)
+            population.append(found)
         if progress is not None:
             progress(len(population))
     return population
+
+
+def _rows(
+    store: Store, fields: Sequence[str], batch_size: int, where: Expr, *, whole: bool
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Batches of ``(id, *fields)``, with the whole record appended when ``whole``."""
+    if not whole:
+        yield from store.customers.project(fields, batch_size, where)
+        return
+    for batch in store.customers.iter_batches(batch_size, where):
+        yield [(c.id, *(getattr(c, name) for name in fields), c) for c in batch]
+
+
+class _BatchLoader:
+    """Reads a batch's customers, all at once, the first time any of them is asked for."""
+
+    def __init__(self, store: Store, ids: Sequence[str]) -> None:
+        self._store = store
+        self._ids = ids
+        self._found: dict[str, Customer] | None = None
+
+    def __call__(self, customer_id: str) -> Customer:
+        if self._found is None:
+            self._found = self._store.customers.get_many(self._ids)
+        found = self._found.get(customer_id)
+        return found if found is not None else self._store.customers.get(customer_id)
 
 
 def build_dimension(spec: DimensionSpec, template: Template | None = None) -> Dimension:
@@ -253,6 +298,17 @@ class Classification:
         self.windows = tuple(windows)
         self._subscribers: list[Callable[[LabelChange], None]] = []
 
+    @property
+    def facts(self) -> frozenset[str] | None:
+        """The facts the dimensions read; ``None`` when one of them may read any."""
+        needed: set[str] = set()
+        for dimension in self.dimensions:
+            reads = getattr(dimension, "facts", None)
+            if reads is None:
+                return None
+            needed |= reads
+        return frozenset(needed)
+
     @classmethod
     def from_template(cls, template: Template) -> Classification:
         """Build the template's dimensions, in its currency."""
@@ -278,8 +334,8 @@ class Classification:
             raise ValidationError("as_of", None, "a population shares one as-of date")
         assigned = [dimension.assign(population) for dimension in self.dimensions]
         types = {}
-        for facts in sorted(population, key=lambda f: f.customer.id):
-            cid = facts.customer.id
+        for facts in sorted(population, key=lambda f: f.customer_id):
+            cid = facts.customer_id
             types[cid] = CustomerType(cid, as_of, tuple(found[cid] for found in assigned))
         return types
 
@@ -313,6 +369,8 @@ class Classification:
             windows=self.windows,
             batch_size=batch_size,
             progress=progress,
+            facts=self.facts,
+            customers=False,
         )
         types = self.classify(population)
         changes: list[LabelChange] = []

@@ -51,7 +51,7 @@ def show_value(value: Any) -> str:
 
 
 def _to_values(value: Mapping[str, Any] | None) -> FrozenMap[str, Any]:
-    return FrozenMap(value or {})
+    return value if isinstance(value, FrozenMap) else FrozenMap(value or {})
 
 
 @attrs.frozen
@@ -95,7 +95,12 @@ def _json_value(value: Any) -> Any:
 
 
 class Dimension(Protocol):
-    """Assigns one label per customer. Rules, built-in classifiers and yours all fit."""
+    """Assigns one label per customer. Rules, built-in classifiers and yours all fit.
+
+    A dimension may also say which facts it reads, as a ``facts`` attribute (a set of fact
+    names); a classification then computes only the facts its dimensions read. Without it,
+    every fact is computed.
+    """
 
     @property
     def name(self) -> str:
@@ -205,6 +210,7 @@ class RuleDimension:
         self.default = default
         self.schema = schema or default_schema()
         self._parsed = [self._parse(rule) for rule in self.rules]
+        self.facts: frozenset[str] | None = self._facts_read()
         self._compiled: dict[date, list[_Compiled]] = {}
         # Compile once now so a bad rule fails when the dimension is built, not when used.
         self._compile(date(2000, 1, 1))
@@ -215,6 +221,14 @@ class RuleDimension:
         if isinstance(rule.when, Expr) or callable(rule.when):
             return rule.when
         raise ValidationError("when", rule.when, "a rule is text, an expression or a function")
+
+    def _facts_read(self) -> frozenset[str] | None:
+        """The facts the rules read; ``None`` when a Python rule may read any."""
+        exprs = [parsed for parsed in self._parsed if isinstance(parsed, Expr)]
+        if len(exprs) < len(self._parsed):
+            return None
+        names = self.schema.fact_names()
+        return frozenset(path for expr in exprs for path in fields_in(expr) if path in names)
 
     def _compile(self, as_of: date) -> list[_Compiled]:
         compiled = self._compiled.get(as_of)
@@ -242,7 +256,7 @@ class RuleDimension:
             return out
         compiled = self._compile(population[0].as_of)
         for facts in population:
-            out[facts.customer.id] = self.label_for(facts, compiled)
+            out[facts.customer_id] = self.label_for(facts, compiled)
         return out
 
     def label_for(self, facts: Facts, compiled: list[_Compiled] | None = None) -> Label:

@@ -13,18 +13,18 @@ Spend is net of refunds.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-import attrs
-
 from custrec import config
 from custrec.errors import ValidationError
 from custrec.model import (
+    Address,
     Customer,
     FrozenMap,
+    age_on,
     currency_exponent,
 )
 from custrec.store import WINDOWS, HistoryAggregates
@@ -32,6 +32,7 @@ from custrec.store import WINDOWS, HistoryAggregates
 __all__ = [
     "FACT_KINDS",
     "WINDOWS",
+    "Deriver",
     "Facts",
     "cutoff_of",
     "derive",
@@ -75,19 +76,80 @@ FACT_KINDS: Mapping[str, FactKind] = {
 """The built-in facts and their kinds. Every fact may also be missing (``None``)."""
 
 
-@attrs.frozen
+_NEEDS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "total_spend": (("orders", "spend"), ()),
+    "order_count": (("orders",), ()),
+    "avg_order_value": (("orders", "spend"), ()),
+    "first_purchase": (("orders",), ()),
+    "last_purchase": (("orders",), ()),
+    "recency_days": (("orders",), ()),
+    "previous_gap_days": (("orders", "previous"), ()),
+    "refund_total": (("spend",), ()),
+    "refund_count": (("spend",), ()),
+    "other_currency_orders": (("other",), ()),
+    "last_contact": (("contacts",), ()),
+    "days_since_contact": (("contacts",), ()),
+    "interaction_count": (("contacts",), ()),
+    "avg_rating": (("ratings",), ()),
+    "rating_count": (("ratings",), ()),
+    "latest_nps": (("nps",), ()),
+    "age": ((), ("birth_date",)),
+    "region": ((), ("addresses",)),
+    "city": ((), ("addresses",)),
+    "tenure_days": ((), ("created_at",)),
+    # The windowed facts, by their first word (orders_30d, spend_90d, interactions_365d).
+    "orders": (("windows",), ()),
+    "spend": (("windows",), ()),
+    "interactions": (("contacts",), ()),
+}
+"""What each built-in fact is made of: history aggregate parts (see
+:data:`custrec.store.AGGREGATE_PARTS`) and customer fields."""
+
+
 class Facts:
     """What is known about one customer as of a date.
 
-    Attributes:
-        customer: The customer record (rules may use its fields: ``company``, ``custom.x``).
+    Args:
+        customer: The customer record, or only its id when the record is to be read on
+            first use (rules may read its fields: ``company``, ``custom.x``).
         as_of: The day the facts hold for.
         values: Fact name to value (``None`` when unknown, e.g. no purchase yet).
+        load: Reads the customer by id on first use; required when ``customer`` is an id.
+
+    Attributes:
+        customer_id: The customer's id.
+        as_of: The day the facts hold for.
+        values: Fact name to value.
     """
 
-    customer: Customer
-    as_of: date
-    values: FrozenMap[str, Any]
+    __slots__ = ("_customer", "_load", "as_of", "customer_id", "values")
+
+    def __init__(
+        self,
+        customer: Customer | str,
+        as_of: date,
+        values: Mapping[str, Any],
+        *,
+        load: Callable[[str], Customer] | None = None,
+    ) -> None:
+        self._customer: Customer | None
+        if isinstance(customer, Customer):
+            self.customer_id, self._customer = customer.id, customer
+        elif load is None:
+            raise ValidationError("load", None, "facts of a customer id need a way to load it")
+        else:
+            self.customer_id, self._customer = customer, None
+        self._load = load
+        self.as_of = as_of
+        self.values = values if isinstance(values, FrozenMap) else FrozenMap(values)
+
+    @property
+    def customer(self) -> Customer:
+        """The customer record, read on first use when the facts were made from an id."""
+        if self._customer is None:
+            assert self._load is not None  # noqa: S101 - the constructor makes sure
+            self._customer = self._load(self.customer_id)
+        return self._customer
 
     def __getitem__(self, name: str) -> Any:
         return self.values[name]
@@ -96,19 +158,26 @@ class Facts:
         """Return a fact's value, or ``default`` when there is no such fact."""
         return self.values.get(name, default)
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Facts):
+            return NotImplemented
+        return (self.customer_id, self.as_of, self.values) == (
+            other.customer_id,
+            other.as_of,
+            other.values,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.customer_id, self.as_of, self.values))
+
+    def __repr__(self) -> str:
+        return f"Facts({self.customer_id!r}, {self.as_of!r}, {self.values!r})"
+
 
 def cutoff_of(as_of: date) -> datetime:
     """The first instant after ``as_of`` in the configured zone: history before it counts."""
     zone = config.get().zone
     return datetime.combine(as_of + timedelta(days=1), time(), tzinfo=zone)
-
-
-def _local_date(moment: datetime | None) -> date | None:
-    return None if moment is None else moment.astimezone(config.get().zone).date()
-
-
-def _days(later: date | None, earlier: date | None) -> int | None:
-    return None if later is None or earlier is None else (later - earlier).days
 
 
 def derive(
@@ -118,51 +187,167 @@ def derive(
     as_of: date,
     currency: str,
     windows: Sequence[int] = WINDOWS,
+    facts: Collection[str] | None = None,
 ) -> dict[str, Any]:
-    """Turn a customer's aggregates into the built-in facts (see :data:`FACT_KINDS`)."""
-    agg = aggregates or HistoryAggregates()
-    exponent = currency_exponent(currency)
-    if exponent is None:
-        raise ValidationError("currency", currency, "not an ISO 4217 currency")
-    quantum = Decimal(1).scaleb(-exponent)
+    """Turn a customer's aggregates into the built-in facts (see :data:`FACT_KINDS`).
 
-    def money(minor: int) -> Decimal:
-        return Decimal(minor).scaleb(-exponent).quantize(quantum)
+    Args:
+        customer: The customer.
+        aggregates: Their history's aggregates (``None``: no counted history).
+        as_of: The day the facts hold for.
+        currency: The currency of the money facts.
+        windows: The trailing windows of the windowed facts.
+        facts: The facts wanted (all when ``None``).
 
-    last = _local_date(agg.last_purchase)
-    address = customer.primary_address
-    values: dict[str, Any] = {
-        "total_spend": money(agg.spend_minor),
-        "order_count": agg.order_count,
-        "avg_order_value": (
-            (money(agg.spend_minor) / agg.order_count).quantize(quantum, ROUND_HALF_UP)
-            if agg.order_count
-            else None
-        ),
-        "first_purchase": agg.first_purchase,
-        "last_purchase": agg.last_purchase,
-        "recency_days": _days(as_of, last),
-        "previous_gap_days": _days(last, _local_date(agg.previous_purchase)),
-        "refund_total": money(agg.refund_minor),
-        "refund_count": agg.refund_count,
-        "other_currency_orders": agg.other_currency_orders,
-        "last_contact": agg.last_contact,
-        "days_since_contact": _days(as_of, _local_date(agg.last_contact)),
-        "interaction_count": agg.interaction_count,
-        "avg_rating": (
-            (Decimal(agg.rating_sum) / agg.rating_count).quantize(Decimal("0.01"), ROUND_HALF_UP)
-            if agg.rating_count
-            else None
-        ),
-        "rating_count": agg.rating_count,
-        "latest_nps": agg.latest_nps,
-        "age": customer.age(as_of),
-        "region": address.province or address.city if address else None,
-        "city": address.city if address else None,
-        "tenure_days": _days(as_of, _local_date(customer.created_at)),
-    }
-    for n in windows:
-        values[f"orders_{n}d"] = agg.orders_in.get(n, 0)
-        values[f"spend_{n}d"] = money(agg.spend_in.get(n, 0))
-        values[f"interactions_{n}d"] = agg.interactions_in.get(n, 0)
-    return values
+    Raises:
+        ValidationError: The currency is not an ISO 4217 currency, or a fact is unknown.
+    """
+    make = Deriver(as_of=as_of, currency=currency, windows=windows, facts=facts)
+    return make(aggregates, customer.created_at, customer.birth_date, customer.addresses)
+
+
+class Deriver:
+    """Derives chosen built-in facts, over and over, for one as-of day and currency.
+
+    Calling it with a customer's aggregates, creation time, birth date and addresses gives
+    the facts as a dict in a fixed key order.
+
+    Attributes:
+        facts: The facts it derives, in the order of its dicts' keys.
+        parts: The history aggregate parts they are made of.
+        fields: The customer fields they are made of.
+
+    Raises:
+        ValidationError: The currency is not an ISO 4217 currency, or a fact is unknown.
+    """
+
+    def __init__(
+        self,
+        *,
+        as_of: date,
+        currency: str,
+        windows: Sequence[int] = WINDOWS,
+        facts: Collection[str] | None = None,
+    ) -> None:
+        exponent = currency_exponent(currency)
+        if exponent is None:
+            raise ValidationError("currency", currency, "not an ISO 4217 currency")
+        self.as_of = as_of
+        self.windows = tuple(windows)
+        every = [*_PLAIN, *(f"{kind}_{n}d" for n in self.windows for kind in _WINDOWED)]
+        if facts is None:
+            wanted = every
+        else:
+            known = set(every)
+            for name in facts:
+                if name not in known:
+                    raise ValidationError("facts", name, "not a built-in fact")
+            chosen = set(facts)
+            wanted = [name for name in every if name in chosen]
+        self.facts = tuple(sorted(wanted, key=repr))
+        self._wanted = frozenset(wanted)
+        needs = [_NEEDS.get(name) or _NEEDS[name.partition("_")[0]] for name in wanted]
+        self.parts = frozenset(part for parts, _ in needs for part in parts)
+        self.fields = frozenset(field for _, fields in needs for field in fields)
+        exponent_ = -exponent
+        quantum = Decimal(1).scaleb(exponent_)
+        zone = config.get().zone
+
+        def money(minor: int) -> Decimal:
+            return Decimal(minor).scaleb(exponent_).quantize(quantum)
+
+        def day(moment: datetime | None) -> date | None:
+            return None if moment is None else moment.astimezone(zone).date()
+
+        def since(moment: datetime | None) -> int | None:
+            return None if moment is None else (as_of - moment.astimezone(zone).date()).days
+
+        def average(agg: HistoryAggregates) -> Decimal | None:
+            if not agg.order_count:
+                return None
+            return (money(agg.spend_minor) / agg.order_count).quantize(quantum, ROUND_HALF_UP)
+
+        def previous_gap(agg: HistoryAggregates) -> int | None:
+            return _days(day(agg.last_purchase), day(agg.previous_purchase))
+
+        def rating(agg: HistoryAggregates) -> Decimal | None:
+            if not agg.rating_count:
+                return None
+            return (Decimal(agg.rating_sum) / agg.rating_count).quantize(_CENT, ROUND_HALF_UP)
+
+        def primary(addresses: Sequence[Address]) -> Address | None:
+            return next((a for a in addresses if a.primary), addresses[0] if addresses else None)
+
+        def region(addresses: Sequence[Address]) -> str | None:
+            address = primary(addresses)
+            return address.province or address.city if address else None
+
+        def city(addresses: Sequence[Address]) -> str | None:
+            address = primary(addresses)
+            return address.city if address else None
+
+        # How to make each fact from (aggregates, created_at, birth_date, addresses).
+        plain: dict[str, Step] = {
+            "total_spend": lambda a, c, b, d: money(a.spend_minor),
+            "order_count": lambda a, c, b, d: a.order_count,
+            "avg_order_value": lambda a, c, b, d: average(a),
+            "first_purchase": lambda a, c, b, d: a.first_purchase,
+            "last_purchase": lambda a, c, b, d: a.last_purchase,
+            "recency_days": lambda a, c, b, d: since(a.last_purchase),
+            "previous_gap_days": lambda a, c, b, d: previous_gap(a),
+            "refund_total": lambda a, c, b, d: money(a.refund_minor),
+            "refund_count": lambda a, c, b, d: a.refund_count,
+            "other_currency_orders": lambda a, c, b, d: a.other_currency_orders,
+            "last_contact": lambda a, c, b, d: a.last_contact,
+            "days_since_contact": lambda a, c, b, d: since(a.last_contact),
+            "interaction_count": lambda a, c, b, d: a.interaction_count,
+            "avg_rating": lambda a, c, b, d: rating(a),
+            "rating_count": lambda a, c, b, d: a.rating_count,
+            "latest_nps": lambda a, c, b, d: a.latest_nps,
+            "age": lambda a, c, b, d: None if b is None else age_on(b, as_of),
+            "region": lambda a, c, b, d: region(d),
+            "city": lambda a, c, b, d: city(d),
+            "tenure_days": lambda a, c, b, d: since(c),
+        }
+        for n in self.windows:
+            plain.update(_window_steps(n, money))
+        self._steps = [(name, plain[name]) for name in self.facts]
+
+    def __call__(
+        self,
+        aggregates: HistoryAggregates | None,
+        created_at: datetime | None,
+        birth_date: date | None,
+        addresses: Sequence[Address],
+    ) -> dict[str, Any]:
+        """The wanted facts of one customer, keys in :attr:`facts` order."""
+        agg = aggregates or _NOTHING
+        return {name: make(agg, created_at, birth_date, addresses) for name, make in self._steps}
+
+
+_NOTHING = HistoryAggregates()
+_CENT = Decimal("0.01")
+_WINDOWED = ("orders", "spend", "interactions")
+_PLAIN = [name for name in FACT_KINDS if not name.startswith(tuple(f"{w}_" for w in _WINDOWED))]
+
+
+Step = Callable[[HistoryAggregates, Any, Any, Any], Any]
+
+
+def _window_steps(n: int, money: Callable[[int], Decimal]) -> dict[str, Step]:
+    """How to make the facts of the ``n``-day window."""
+
+    def orders(a: HistoryAggregates, *_: Any) -> int:
+        return a.orders_in.get(n, 0)
+
+    def spend(a: HistoryAggregates, *_: Any) -> Decimal:
+        return money(a.spend_in.get(n, 0))
+
+    def interactions(a: HistoryAggregates, *_: Any) -> int:
+        return a.interactions_in.get(n, 0)
+
+    return {f"orders_{n}d": orders, f"spend_{n}d": spend, f"interactions_{n}d": interactions}
+
+
+def _days(later: date | None, earlier: date | None) -> int | None:
+    return None if later is None or earlier is None else (later - earlier).days

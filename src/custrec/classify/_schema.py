@@ -39,6 +39,10 @@ class FactSchema:
         """Every name a rule may start with (for the parser's unknown-name errors)."""
         return frozenset({*FACT_KINDS, *self.extra, *fields_of(Customer), "custom", "external_ids"})
 
+    def fact_names(self) -> frozenset[str]:
+        """The names of the facts (built-in and user facts), not the customer's fields."""
+        return frozenset({*FACT_KINDS, *self.extra})
+
     def field(self, path: str) -> FieldSpec:
         """Return how to read ``path`` from facts.
 

@@ -23,11 +23,33 @@ class FrozenMap(Mapping[K, V], Generic[K, V]):
 
     def __init__(self, items: Mapping[K, V] | None = None) -> None:
         data = dict(items or {})
-        self._data: dict[K, V] = {k: data[k] for k in sorted(data, key=repr)}
+        if len(data) > 1:
+            data = {k: data[k] for k in sorted(data, key=repr)}
+        self._data: dict[K, V] = data
         self._hash: int | None = None
+
+    @classmethod
+    def ordered(cls, items: dict[K, V]) -> FrozenMap[K, V]:
+        """Wrap a dict whose keys are already in a FrozenMap's order, without sorting it.
+
+        For code that builds many maps with the same keys: sort the keys once (by
+        ``repr``, as FrozenMap does) and build each dict in that order. The dict is taken
+        over, not copied; do not change it afterwards.
+        """
+        made = cls.__new__(cls)
+        made._data = items
+        made._hash = None
+        return made
 
     def __getitem__(self, key: K) -> V:
         return self._data[key]
+
+    def get(self, key: K, default: Any = None) -> Any:
+        """Return the value for ``key``, or ``default`` when there is none."""
+        return self._data.get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
 
     def __iter__(self) -> Iterator[K]:
         return iter(self._data)

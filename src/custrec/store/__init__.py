@@ -9,6 +9,7 @@ themselves with :mod:`custrec.testing.store_suite`.
 """
 
 from custrec.store._aggregate import (
+    AGGREGATE_PARTS,
     WINDOWS,
     HistoryAggregates,
     SupportsHistoryAggregation,
@@ -32,6 +33,7 @@ from custrec.store._query import Order, Page, Query, decode_cursor, encode_curso
 from custrec.store._registry import ENTRY_POINT_GROUP, backends, open_store, register_backend
 
 __all__ = [
+    "AGGREGATE_PARTS",
     "ENTRY_POINT_GROUP",
     "WINDOWS",
     "AuditAction",

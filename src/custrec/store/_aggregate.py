@@ -8,7 +8,7 @@ and :func:`aggregate_history` here is the Python reference every such store must
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
@@ -17,6 +17,7 @@ import attrs
 from custrec.model import Feedback, Interaction, Transaction, TransactionStatus
 
 __all__ = [
+    "AGGREGATE_PARTS",
     "WINDOWS",
     "HistoryAggregates",
     "SupportsHistoryAggregation",
@@ -27,6 +28,22 @@ __all__ = [
 
 WINDOWS = (30, 90, 365)
 """The default trailing windows, in days, of windowed aggregates."""
+
+AGGREGATE_PARTS: Mapping[str, tuple[str, ...]] = {
+    "orders": ("order_count", "first_purchase", "last_purchase"),
+    "spend": ("spend_minor", "refund_minor", "refund_count"),
+    "windows": ("orders_in", "spend_in"),
+    "previous": ("previous_purchase",),
+    "other": ("other_currency_orders",),
+    "contacts": ("interaction_count", "last_contact", "interactions_in"),
+    "ratings": ("rating_sum", "rating_count"),
+    "nps": ("latest_nps", "latest_nps_key"),
+}
+"""The parts of :class:`HistoryAggregates` a caller can ask for, and the fields each fills.
+
+A store asked for some parts may compute more; the fields of the parts asked for must equal
+what :func:`aggregate_history` gives.
+"""
 
 
 @attrs.define
@@ -61,9 +78,16 @@ class SupportsHistoryAggregation(Protocol):
     """A store that aggregates history in its own database (SQL push-down)."""
 
     def aggregate_history(
-        self, cutoff: datetime, currency: str, windows: Sequence[int]
+        self,
+        cutoff: datetime,
+        currency: str,
+        windows: Sequence[int],
+        parts: Collection[str] | None = None,
     ) -> Mapping[str, HistoryAggregates]:
-        """Return aggregates of every customer with history before ``cutoff``, by id."""
+        """Return aggregates of every customer with history before ``cutoff``, by id.
+
+        ``parts`` names the :data:`AGGREGATE_PARTS` wanted (every part when ``None``).
+        """
         ...
 
 

@@ -47,6 +47,7 @@ __all__ = [
     "HistoryRepository",
     "Progress",
     "Repository",
+    "Row",
     "Store",
     "contact_keys",
 ]
@@ -56,6 +57,9 @@ H = TypeVar("H", bound=HistoryRecord)
 
 Progress = Callable[[int], None]
 """Called with the number of records done so far, after each batch."""
+
+Row = tuple[Any, ...]
+"""A projected record: its id, then the values of the fields asked for."""
 
 HISTORY_TYPES: tuple[type[HistoryRecord], ...] = (Interaction, Transaction, Feedback)
 
@@ -174,6 +178,36 @@ class Repository(Generic[R]):
         if where is not None:
             bind(where, self.record_type)
         return self._batches(batch_size, where)
+
+    def project(
+        self, fields: Sequence[str], batch_size: int = 1000, where: Expr | None = None
+    ) -> Iterator[list[Row]]:
+        """Yield chosen fields of every matching record, in id order, ``batch_size`` at a time.
+
+        Each row is ``(id, value of fields[0], value of fields[1], …)`` holding the values
+        exactly as the records do. Use it when a pass needs a few fields of many records:
+        SQL stores read them out of the stored documents without building whole records.
+
+        Args:
+            fields: Names of the record type's fields (``"birth_date"``, ``"addresses"``).
+            batch_size: Rows per batch.
+            where: Only records meeting this condition (all when ``None``).
+
+        Raises:
+            ValidationError: A name is not a field of the record type, the batch size is
+                not a whole number from 1, or the condition does not fit the record type.
+        """
+        names = tuple(fields)
+        known = attrs.fields_dict(self.record_type)
+        for name in names:
+            if not isinstance(name, str) or name not in known:
+                kind = record_type_name(self.record_type)
+                raise ValidationError("fields", name, f"not a field of a {kind}")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValidationError("batch_size", batch_size, "must be a whole number from 1")
+        if where is not None:
+            bind(where, self.record_type)
+        return self._store._project(self.record_type, names, batch_size, where)
 
     def _batches(self, batch_size: int, where: Expr | None) -> Iterator[list[R]]:
         after: str | None = None
@@ -681,6 +715,23 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def _scan(self, kind: type[R], after: str | None, limit: int, where: Expr | None) -> list[R]:
         """Return up to ``limit`` matching records with ids above ``after``, in id order."""
+
+    def _project(
+        self, kind: type[R], fields: Sequence[str], limit: int, where: Expr | None
+    ) -> Iterator[list[Row]]:
+        """Yield ``(id, *field values)`` of matching records in id order, ``limit`` at a time.
+
+        This default reads whole records; override it where fields can be read alone.
+        """
+        after: str | None = None
+        while True:
+            batch = self._scan(kind, after, limit, where)
+            if not batch:
+                return
+            yield [(record.id, *(getattr(record, name) for name in fields)) for record in batch]
+            if len(batch) < limit:
+                return
+            after = batch[-1].id
 
     @abc.abstractmethod
     def _lookup(self, key: str) -> list[str]:

@@ -211,6 +211,7 @@ def _transaction_values(t: Transaction) -> tuple[Any, ...]:
         total.currency,
         str(t.status),
         t.refunded.minor,
+        _opt_us(max((e.at for e in t.after_sales if e.amount is not None), default=None)),
     )
 
 
@@ -256,6 +257,7 @@ TABLES: Mapping[type[Any], Table] = MappingProxyType(
                 "currency",
                 "status",
                 "refund_minor",
+                "refund_last_us",
             ),
             _transaction_values,
             {**_HISTORY_FIELDS, "currency": "currency", "status": "status"},

@@ -20,7 +20,15 @@ import os
 import pathlib
 import re
 import sqlite3
-from collections.abc import Iterator, Sequence
+import typing
+from collections.abc import (
+    Callable,
+    Collection,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, unquote
@@ -37,15 +45,17 @@ from custrec.errors import (
 )
 from custrec.expr import Expr
 from custrec.model import Customer, Record, Transaction, now
-from custrec.serialize import from_dict, record_type_name, to_dict
+from custrec.serialize import SCHEMA_VERSION as SERIALIZE_VERSION
+from custrec.serialize import from_dict, record_type_name, structure, to_dict
 from custrec.store._aggregate import (
+    AGGREGATE_PARTS,
     WINDOWS,
     HistoryAggregates,
     refunded_before,
     window_starts,
 )
 from custrec.store._audit import AuditAction, AuditEntry, FieldChange
-from custrec.store._base import Store, contact_keys
+from custrec.store._base import Row, Store, contact_keys
 from custrec.store._pyquery import order_values
 from custrec.store._query import Page, Query, encode_cursor
 from custrec.store._sqlcompile import (
@@ -55,6 +65,7 @@ from custrec.store._sqlcompile import (
     compile_count,
     compile_scan,
     compile_select,
+    compile_where,
     epoch_us,
     fold_case,
     from_epoch_us,
@@ -140,6 +151,12 @@ MIGRATIONS: tuple[Migration, ...] = (
                 doc TEXT NOT NULL,
                 PRIMARY KEY (collection, key)) WITHOUT ROWID""",
         ),
+    ),
+    Migration(
+        2,
+        "transactions: when the last refund was paid",
+        # Files written before this step leave it NULL: their refunds are dated the slow way.
+        ("ALTER TABLE transactions ADD COLUMN refund_last_us INTEGER",),
     ),
 )
 """Every schema step, oldest first."""
@@ -630,6 +647,57 @@ class SQLiteStore(Store):
             docs = conn.execute(statement.text, statement.params).fetchall()
         return self._decode_all(kind, docs)
 
+    def _project(
+        self, kind: type[R], fields: Sequence[str], limit: int, where: Expr | None
+    ) -> Iterator[list[Row]]:
+        # Each field comes out of the document as JSON text (json_quote keeps arrays and
+        # objects as they are and quotes scalars), so SQLite parses the document in C and
+        # Python builds only the fields asked for. A document of another schema version, or
+        # a value the field's converter refuses, is decoded in full instead: the same
+        # record, or the same clear error, as a read of the whole record.
+        table = TABLES[kind]
+        version = f"json_extract({table.doc}, '$.schema_version')" if fields else "NULL"
+        columns = "".join(f", json_quote(json_extract({table.doc}, ?))" for _ in fields)
+        condition = compile_where(table, where, SQLITE)
+        select = (
+            f"SELECT id, {version}{columns} FROM {table.name}"  # noqa: S608 - layout names only
+            f" WHERE id > ? AND {condition.text} ORDER BY id LIMIT ?"
+        )
+        paths = [f"$.{name}" for name in fields]
+        readers = [_field_reader(kind, name) for name in fields]
+        after = ""
+        while True:
+            params = (*paths, after, *condition.params, limit)
+            with self._db() as conn:
+                rows = conn.execute(select, params).fetchall()
+            if not rows:
+                return
+            yield [self._project_row(kind, row, fields, readers) for row in rows]
+            if len(rows) < limit:
+                return
+            after = rows[-1][0]
+
+    def _project_row(
+        self,
+        kind: type[R],
+        row: Sequence[Any],
+        fields: Sequence[str],
+        readers: Sequence[Callable[[Any], Any]],
+    ) -> Row:
+        ident, version = row[0], row[1]
+        if not fields:
+            return (ident,)
+        if version == SERIALIZE_VERSION:
+            try:
+                texts = row[2:]
+                values = [read(json.loads(text)) for read, text in zip(readers, texts, strict=True)]
+            except (ValueError, TypeError):
+                pass
+            else:
+                return (ident, *values)
+        record = self._fetch(kind, [ident])[ident]
+        return (ident, *(getattr(record, name) for name in fields))
+
     def _lookup(self, key: str) -> list[str]:
         with self._db() as conn:
             return [row[0] for row in conn.execute(_LOOKUP, (key,))]
@@ -711,93 +779,198 @@ class SQLiteStore(Store):
 
     # -- aggregation (SQL push-down for classification) -----------------------------------
 
-    def aggregate_history(  # noqa: PLR0912 - one loop per aggregate query, read in order
-        self, cutoff: datetime, currency: str, windows: Sequence[int] = WINDOWS
+    def aggregate_history(
+        self,
+        cutoff: datetime,
+        currency: str,
+        windows: Sequence[int] = WINDOWS,
+        parts: Collection[str] | None = None,
     ) -> dict[str, HistoryAggregates]:
         """Aggregate every customer's history before ``cutoff`` in SQL.
 
-        Gives exactly what :func:`custrec.store.aggregate_history` gives in Python: the sums,
-        counts and extremes are computed by SQLite over the indexed columns; only the few
-        transactions with after-sales refunds are read back to date their refunds.
+        Gives exactly what :func:`custrec.store.aggregate_history` gives in Python for the
+        parts asked for (:data:`~custrec.store.AGGREGATE_PARTS`; all when ``None``): SQLite
+        computes the sums, counts and extremes over the indexed columns. Refunds are summed
+        there too when the last one was paid before ``cutoff``; the rare sale with a refund
+        on or after it is read back to date each refund.
         """
+        wanted = _parts(parts)
         windows = tuple(int(n) for n in windows)
-        sql = _aggregate_sql(windows)
+        net, windowed = bool(wanted & {"spend", "windows"}), "windows" in wanted
+        sql = _aggregate_sql(windows, net=net, windowed=windowed)
         params: dict[str, Any] = {"cutoff": epoch_us(cutoff), "currency": currency}
         params.update(
             {f"w{n}": epoch_us(start) for n, start in window_starts(cutoff, windows).items()}
         )
         out: dict[str, HistoryAggregates] = {}
-
-        def entry(customer_id: str) -> HistoryAggregates:
-            found = out.get(customer_id)
-            if found is None:
-                found = out[customer_id] = HistoryAggregates()
-            return found
-
         with self._db() as conn:
-            for row in conn.execute(sql["sales"], params):
-                agg = entry(row[0])
-                agg.order_count, agg.spend_minor = row[1], row[2]
-                agg.first_purchase, agg.last_purchase = from_epoch_us(row[3]), from_epoch_us(row[4])
-                for index, n in enumerate(windows):
-                    agg.orders_in[n] = row[5 + 2 * index]
-                    agg.spend_in[n] = row[6 + 2 * index]
-            for customer_id, at_us in conn.execute(sql["previous"], params):
-                entry(customer_id).previous_purchase = from_epoch_us(at_us)
-            refunded = conn.execute(sql["refunded"], params).fetchall()
-            for customer_id, count in conn.execute(sql["other"], params):
-                entry(customer_id).other_currency_orders = count
-            for row in conn.execute(sql["contacts"], params):
-                agg = entry(row[0])
-                agg.interaction_count, agg.last_contact = row[1], from_epoch_us(row[2])
-                for index, n in enumerate(windows):
-                    agg.interactions_in[n] = row[3 + index]
-            for customer_id, total, count in conn.execute(sql["ratings"], params):
-                if count:
-                    agg = entry(customer_id)
-                    agg.rating_sum, agg.rating_count = total, count
-            for customer_id, nps, at_us, ident in conn.execute(sql["nps"], params):
-                agg = entry(customer_id)
-                agg.latest_nps, agg.latest_nps_key = nps, (from_epoch_us(at_us), ident)
+            late: list[tuple[str, str]] = []
+            if wanted & {"orders", "spend", "windows"}:
+                unknown = _read_sales(conn, sql, params, windows if windowed else (), out, net=net)
+                if unknown:
+                    late = conn.execute(sql["late_refunds"], params).fetchall()
+            if "previous" in wanted:
+                for customer_id, at_us in conn.execute(sql["previous"], params):
+                    _entry(out, customer_id).previous_purchase = from_epoch_us(at_us)
+            _read_others(conn, sql, params, windows, out, wanted=wanted)
         starts = window_starts(cutoff, windows)
-        for customer_id, doc in refunded:
+        for customer_id, doc in late:
             sale = self._decode(Transaction, customer_id, doc)
             refund = refunded_before(sale, cutoff)
-            if not refund:
-                continue
-            agg = entry(customer_id)
-            agg.spend_minor -= refund
-            agg.refund_minor += refund
-            agg.refund_count += 1
-            for n, start in starts.items():
-                if sale.at >= start:
-                    agg.spend_in[n] -= refund
+            if refund:
+                within = [n for n, start in starts.items() if sale.at >= start]
+                _refund(_entry(out, customer_id), refund, within)
         return out
 
 
-def _aggregate_sql(windows: Sequence[int]) -> dict[str, str]:
+def _parts(parts: Collection[str] | None) -> frozenset[str]:
+    if parts is None:
+        return frozenset(AGGREGATE_PARTS)
+    wanted = frozenset(parts)
+    unknown = wanted - AGGREGATE_PARTS.keys()
+    if unknown:
+        raise ValidationError("parts", sorted(unknown), f"use {', '.join(AGGREGATE_PARTS)}")
+    return wanted
+
+
+def _entry(out: dict[str, HistoryAggregates], customer_id: str) -> HistoryAggregates:
+    found = out.get(customer_id)
+    if found is None:
+        found = out[customer_id] = HistoryAggregates()
+    return found
+
+
+def _refund(agg: HistoryAggregates, refund: int, windows: Iterable[int]) -> None:
+    """Take a sale's refund off the customer's spend (net of refunds) and count it."""
+    agg.spend_minor -= refund
+    agg.refund_minor += refund
+    agg.refund_count += refund > 0
+    for n in windows:
+        agg.spend_in[n] -= refund
+
+
+def _read_sales(
+    conn: sqlite3.Connection,
+    sql: Mapping[str, str],
+    params: Mapping[str, Any],
+    windows: Sequence[int],
+    out: dict[str, HistoryAggregates],
+    *,
+    net: bool,
+) -> int:
+    """Orders, spend net of the refunds paid before the cut-off, and the windows.
+
+    Returns how many refunded sales the table cannot date (paid on or after the cut-off,
+    or written before the refund-time column): the caller dates those by reading them.
+    """
+    unknown = 0
+    first_window = 8 if net else 5
+    for row in conn.execute(sql["sales"], params):
+        agg = _entry(out, row[0])
+        agg.order_count, agg.spend_minor = row[1], row[2]
+        agg.first_purchase, agg.last_purchase = from_epoch_us(row[3]), from_epoch_us(row[4])
+        if net:
+            agg.spend_minor -= row[5]
+            agg.refund_minor, agg.refund_count = row[5], row[6]
+            unknown += row[7]
+        for index, n in enumerate(windows):
+            agg.orders_in[n] = row[first_window + 2 * index]
+            agg.spend_in[n] = row[first_window + 1 + 2 * index]
+    return unknown
+
+
+def _read_others(
+    conn: sqlite3.Connection,
+    sql: Mapping[str, str],
+    params: Mapping[str, Any],
+    windows: Sequence[int],
+    out: dict[str, HistoryAggregates],
+    *,
+    wanted: frozenset[str],
+) -> None:
+    """Other-currency orders, contacts, ratings and the latest NPS, as far as wanted."""
+    if "other" in wanted:
+        for customer_id, count in conn.execute(sql["other"], params):
+            _entry(out, customer_id).other_currency_orders = count
+    if "contacts" in wanted:
+        for row in conn.execute(sql["contacts"], params):
+            agg = _entry(out, row[0])
+            agg.interaction_count, agg.last_contact = row[1], from_epoch_us(row[2])
+            for index, n in enumerate(windows):
+                agg.interactions_in[n] = row[3 + index]
+    if "ratings" in wanted:
+        for customer_id, total, count in conn.execute(sql["ratings"], params):
+            if count:
+                agg = _entry(out, customer_id)
+                agg.rating_sum, agg.rating_count = total, count
+    if "nps" in wanted:
+        for customer_id, nps, at_us, ident in conn.execute(sql["nps"], params):
+            agg = _entry(out, customer_id)
+            agg.latest_nps, agg.latest_nps_key = nps, (from_epoch_us(at_us), ident)
+
+
+_READERS: dict[tuple[type[Any], str], Callable[[Any], Any]] = {}
+
+
+def _field_reader(kind: type[Any], name: str) -> Callable[[Any], Any]:
+    """Build one field of a record from its JSON value, as the record's constructor would."""
+    found = _READERS.get((kind, name))
+    if found is None:
+        found = _READERS[kind, name] = _make_field_reader(kind, name)
+    return found
+
+
+def _make_field_reader(kind: type[Any], name: str) -> Callable[[Any], Any]:
+    field_type = typing.get_type_hints(kind)[name]
+    attribute = attrs.fields_dict(kind)[name]
+    # attrs types a field's converter loosely; the record types only use plain callables.
+    convert: Callable[[Any], Any] | None = attribute.converter  # type: ignore[assignment]
+    validate = attribute.validator
+
+    def read(value: Any) -> Any:
+        built = structure(value, field_type)
+        if convert is not None:
+            built = convert(built)
+        if validate is not None:
+            validate(None, attribute, built)
+        return built
+
+    return read
+
+
+def _aggregate_sql(windows: Sequence[int], *, net: bool, windowed: bool) -> dict[str, str]:
     """The aggregate queries for :meth:`SQLiteStore.aggregate_history`.
 
-    Only whole numbers (the windows, checked by the caller) are formatted into the text;
-    every value travels as a named parameter.
+    With ``net``, sales also sum the refunds known to be paid before the cut-off (``paid``)
+    and count the refunded sales that cannot be dated from the table; with ``windowed``,
+    sales are also counted and summed per window. Only whole numbers
+    (the windows, checked by the caller) are formatted into the text; every value travels
+    as a named parameter.
     """
     windows = [int(n) for n in windows]
-    per_window = ", ".join(
-        f"SUM(at_us >= :w{n}), SUM(CASE WHEN at_us >= :w{n} THEN total_minor ELSE 0 END)"
-        for n in windows
+    paid = "(CASE WHEN refund_last_us < :cutoff THEN refund_minor ELSE 0 END)"
+    refunds = (
+        f", SUM({paid}), SUM({paid} > 0),"
+        " SUM(refund_minor != 0 AND (refund_last_us IS NULL OR refund_last_us >= :cutoff))"
+        if net
+        else ""
     )
-    contacts = ", ".join(f"SUM(at_us >= :w{n})" for n in windows)
+    spent = f"total_minor - {paid}" if net else "total_minor"
+    per_window = "".join(
+        f", SUM(at_us >= :w{n}), SUM(CASE WHEN at_us >= :w{n} THEN {spent} ELSE 0 END)"
+        for n in (windows if windowed else ())
+    )
+    contacts = "".join(f", SUM(at_us >= :w{n})" for n in windows)
     queries = dict(_AGGREGATES)
-    queries["sales"] = queries["sales"].replace("<windows>", per_window)
+    queries["sales"] = queries["sales"].replace("<columns>", refunds + per_window)
     queries["contacts"] = queries["contacts"].replace("<windows>", contacts)
     return queries
 
 
 _AGGREGATES = {
-    "sales": """SELECT customer_id, COUNT(*), SUM(total_minor), MIN(at_us), MAX(at_us),
-            <windows>
-        FROM transactions
-        WHERE at_us < :cutoff AND status != 'cancelled' AND currency = :currency
+    "sales": """SELECT customer_id, COUNT(*), SUM(total_minor), MIN(at_us), MAX(at_us)
+            <columns>
+        FROM transactions WHERE at_us < :cutoff AND status != 'cancelled' AND currency = :currency
         GROUP BY customer_id""",
     "previous": """SELECT customer_id, at_us FROM (
             SELECT customer_id, at_us, ROW_NUMBER() OVER (
@@ -805,13 +978,13 @@ _AGGREGATES = {
             FROM transactions
             WHERE at_us < :cutoff AND status != 'cancelled' AND currency = :currency)
         WHERE n = 2""",
-    "refunded": """SELECT customer_id, doc FROM transactions
+    "late_refunds": """SELECT customer_id, doc FROM transactions
         WHERE at_us < :cutoff AND status != 'cancelled' AND currency = :currency
-            AND refund_minor != 0""",
+            AND refund_minor != 0 AND (refund_last_us IS NULL OR refund_last_us >= :cutoff)""",
     "other": """SELECT customer_id, COUNT(*) FROM transactions
         WHERE at_us < :cutoff AND status != 'cancelled' AND currency != :currency
         GROUP BY customer_id""",
-    "contacts": """SELECT customer_id, COUNT(*), MAX(at_us), <windows>
+    "contacts": """SELECT customer_id, COUNT(*), MAX(at_us) <windows>
         FROM interactions WHERE at_us < :cutoff GROUP BY customer_id""",
     "ratings": """SELECT customer_id, SUM(rating), COUNT(rating) FROM feedback
         WHERE at_us < :cutoff GROUP BY customer_id""",

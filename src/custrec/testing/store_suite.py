@@ -1585,6 +1585,41 @@ class BulkTests(SuiteBase):
         assert [len(batch) for batch in repo.iter_batches(5)] == [5] * 5
         assert [len(batch) for batch in repo.iter_batches(100)] == [25]
 
+    @each_kind
+    def test_project_yields_chosen_fields_in_id_order(self, store: Store, kind: str) -> None:
+        """A projection gives (id, field values…) for every record, in id order, in batches."""
+        repo = repository(store, kind)
+        records = _batch_records(store, kind, 25)
+        repo.add_many(reversed(records))
+        stored = [repo.get(record.id) for record in records]
+        batches = list(repo.project(["version", "created_at" if kind == "customer" else "at"], 10))
+        assert [len(batch) for batch in batches] == [10, 10, 5]
+        moment = "created_at" if kind == "customer" else "at"
+        assert [row for batch in batches for row in batch] == [
+            (r.id, r.version, getattr(r, moment)) for r in stored
+        ]
+        assert list(repo.project([], 100)) == [[(r.id,) for r in stored]]
+
+    def test_project_with_a_condition_gives_only_matches(self, store: Store) -> None:
+        """With a condition, project gives the matching records' fields, batch after batch."""
+        store.customers.add_many(
+            customer(f"c{n:03d}", name="even" if n % 2 == 0 else "odd") for n in range(40)
+        )
+        batches = list(store.customers.project(["name"], 4, where=F("name") == "even"))
+        assert [len(batch) for batch in batches] == [4] * 5
+        assert [row for batch in batches for row in batch] == [
+            (f"c{n:03d}", "even") for n in range(0, 40, 2)
+        ]
+        assert list(store.customers.project([], 4, where=F("name") == "none")) == []
+
+    def test_project_refuses_unknown_fields_and_bad_batch_sizes(self, store: Store) -> None:
+        """Asking for a field the record type lacks names it; batch sizes are checked."""
+        with pytest.raises(ValidationError) as caught:
+            store.customers.project(["name", "nickname"])
+        assert (caught.value.field, caught.value.value) == ("fields", "nickname")
+        with pytest.raises(ValidationError):
+            store.customers.project(["name"], 0)
+
     def test_iter_batches_fills_each_batch_with_matches(self, store: Store) -> None:
         """With a condition, each batch holds batch_size matching records (not fewer)."""
         store.customers.add_many(
@@ -2064,6 +2099,23 @@ class PropertyTests(SuiteBase):
         assert_same(store.customers.get(record.id), added)
         assert_same(next(iter(store.customers)), added)
         assert_same(store.customers.find(F("id") == record.id).items[0], added)
+
+    @property_settings(max_examples=30)
+    @given(record=strategies.customers())
+    def test_any_customer_projects_to_its_own_field_values(
+        self, store: Store, record: Customer
+    ) -> None:
+        """A projection reads every field of any customer exactly as get returns it."""
+        wipe(store)
+        added = store.customers.get(store.customers.add(record).id)
+        names = [field.name for field in attrs.fields(Customer)]
+        [[row]] = list(store.customers.project(names))
+        assert row[0] == added.id
+        for name, value in zip(names, row[1:], strict=True):
+            expected = getattr(added, name)
+            assert (name, value) == (name, expected)
+            if isinstance(expected, datetime):  # == does not compare UTC offsets
+                assert value.utcoffset() == expected.utcoffset()
 
     @property_settings(max_examples=30)
     @given(
