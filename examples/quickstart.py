@@ -4,7 +4,10 @@ It builds the records, stores them, finds them by phone, imports the shop's cust
 from a spreadsheet (``data/customers_zh.csv`` as Chinese Excel saves it, in GBK, and the same
 table as ``.xlsx``) and prints the import report, then loads the 1,000-customer sample set,
 classifies everyone with the retail template (客户类型, with explanations) and lists the
-customers due for a follow-up call (定期回访).
+customers due for a follow-up call (定期回访). Last, it copies the sample set into a store in
+memory, adds a few records with the faults real data has (a full-width name and phone, a bad
+email, a duplicate, a wrong total, marketing without consent), audits the copy (数据审核) and
+shows what the normalisers would fix.
 
 Run it from anywhere; it writes ``custrec-quickstart.db`` in the current directory (or the
 path in the ``CUSTREC_QUICKSTART_DB`` environment variable). Running it again changes
@@ -36,6 +39,7 @@ from custrec import (
 )
 from custrec.classify import Classification, due_follow_ups
 from custrec.io import import_customers
+from custrec.quality import normalize_store, run_checks
 from custrec.store import Store, open_store
 from custrec.template import Template
 from custrec.testing.synthetic import load_jsonl
@@ -166,6 +170,7 @@ def main() -> None:
         import_seed_table(store)
         load_sample(store)
         classify(store)
+    audit()
 
 
 def import_seed_table(store: Store) -> None:
@@ -222,6 +227,63 @@ def classify(store: Store) -> None:
             f"{item.customer_id} {item.name}: every {item.cadence_days} days ({why}), "
             f"due {item.due}, {item.overdue_days} days overdue"
         )
+
+
+def faulty_records(first: Customer) -> list[Customer | Interaction | Transaction]:
+    """Records with the faults real customer data has; ``first`` gets a duplicate."""
+    added = START + timedelta(days=30)
+    tea = LineItem("龙井茶礼盒", Money("388.00", "CNY"), Decimal(1), product_id="TEA-01")
+    return [
+        Customer(
+            id="Q01",
+            name="ＪＯＨＮ　ＳＭＩＴＨ",  # typed with a Chinese input method: full width
+            phones=[Phone("１３９ ０１２３ ４５６７", label="手机")],
+            emails=[Email("john.smith(at)gmail.com")],
+            addresses=[Address(country="CN", province="北京", city="北京", postal_code="10002")],
+            created_at=added,
+            updated_at=added,
+        ),
+        Customer(  # entered twice: the first customer's phone again, no name, a birth year typo
+            id="Q02",
+            phones=[Phone(first.phones[0].raw)],
+            birth_date=date(1890, 3, 1),
+            created_at=added,
+            updated_at=added,
+        ),
+        Transaction(  # total typed as 3880.00 for one 388.00 box
+            "C000002", added, [tea], total=Money("3880.00", "CNY"), id="Q-T1", payment_method="现金"
+        ),
+        Interaction(  # an SMS campaign to a customer who never agreed to marketing SMS
+            first.id, added, "短信", id="Q-I1", direction="呼出", subject="双十一促销短信"
+        ),
+    ]
+
+
+def audit() -> None:
+    """Audit a copy of the sample set with seeded faults; show the report and the fixes."""
+    sample = load_jsonl(SAMPLE)
+    store = open_store("memory://", actor="quickstart")
+    for records in (sample.customers, sample.interactions, sample.transactions, sample.feedback):
+        store.repository(type(records[0])).add_many(records)
+    with store.transaction():
+        for record in faulty_records(sample.customers[0]):
+            store.repository(type(record)).add(record)
+    retail = Template.preset("retail")
+    report = run_checks(store, template=retail, as_of=AS_OF)
+    print(f"\n== Data quality audit as of {AS_OF} (retail template)")
+    print(report.summary(top=5))
+    print("\n== Findings on the seeded faults (personal data masked)")
+    for kind, record_id in (("customer", "Q01"), ("customer", "Q02"), ("transaction", "Q-T1")):
+        for finding in report.for_record(record_id, kind):
+            fix = f" -> {finding.fix}" if finding.fix else ""
+            print(f"{record_id} [{finding.severity}] {finding.field}: {finding.message}")
+            print(f"    value {finding.value!r}{fix}")
+    for finding in report.for_record("Q-I1", "interaction"):
+        print(f"Q-I1 [{finding.severity}] {finding.field}: {finding.message}")
+    changes = normalize_store(store, dry_run=True)
+    print(f"\n== Normalisers would change {len(changes)} customers; Q01's changes:")
+    for change in changes.get("Q01", []):
+        print(f"    {change.field}: {change.old!r} -> {change.new!r}")
 
 
 def describe(item: Interaction | Transaction | Feedback) -> str:

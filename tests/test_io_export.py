@@ -43,13 +43,13 @@ class TestLabels:
     def test_chinese_headers_and_template_fields(self) -> None:
         """Headers in Chinese; the template's custom fields follow, with their labels."""
         retail = Template.preset("retail")
-        customer = Customer(id="1", custom={"member_level": "金卡", "extra": "x"})
+        customer = Customer(id="1", custom={"member_level": "金卡会员", "extra": "x"})
         out = io.BytesIO()
         export_customers([customer], out, format="csv", template=retail, language="zh")
         header, row = read_rows(out.getvalue())
         assert header[:3] == ["客户编号", "姓名", "客户类型"]
         assert header[len(CUSTOMER_COLUMNS) :] == ["会员等级", "常去门店", "积分", "custom.extra"]
-        assert row[header.index("会员等级")] == "金卡"
+        assert row[header.index("会员等级")] == "金卡会员"
 
     def test_english_headers(self) -> None:
         """Headers in English by default."""

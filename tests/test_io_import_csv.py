@@ -59,7 +59,7 @@ class TestSeedFile:
         """With the retail template, 会员等级 fills the custom field member_level."""
         report = import_customers(store, GBK_FILE, template=Template.preset("retail"))
         assert report.unmapped == ()
-        assert store.customers.get("001").custom["member_level"] == "金卡"
+        assert store.customers.get("001").custom["member_level"] == "金卡会员"
 
     def test_reject_report_files(self, store: Store, tmp_path: Path) -> None:
         """Rejects are written as CSV (Excel-readable) and JSON, one line per rejected row."""
