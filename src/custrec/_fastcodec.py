@@ -357,7 +357,7 @@ class Codec:
                 return [
                     f"if type({var}) is not list:",
                     "    raise _GiveUp",
-                    f"{var} = tuple([{read}(x) for x in {var}])",
+                    f"{var} = tuple(map({read}, {var}))",
                 ]
         if is_frozenset(tp):
             return [f"if type({var}) is not list:", "    raise _GiveUp"]
