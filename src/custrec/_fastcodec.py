@@ -36,7 +36,7 @@ from typing import Any
 import attrs
 import phonenumbers
 
-from custrec.model import FrozenMap, Other, open_choice
+from custrec.model import FrozenMap, Other, _customer, _transaction, open_choice
 from custrec.model._contact import _to_region
 from custrec.model._fields import (
     CONTROL_CHARACTERS,
@@ -140,6 +140,22 @@ _IDENTITY_WHEN: dict[Any, str] = {
     # A region code as the converter writes it (upper case) is kept as it is.
     _to_region: "{v} in _regions",
 }
+# Converters that check that a tuple holds only one kind of part (phones, line items…):
+# the structure step builds exactly such a tuple with the part's reader, which they return.
+_IDENTITY_WHEN.update(
+    dict.fromkeys(
+        (
+            _customer._to_phones,
+            _customer._to_emails,
+            _customer._to_handles,
+            _customer._to_addresses,
+            _customer._to_consents,
+            _transaction._to_items,
+            _transaction._to_after_sales,
+        ),
+        "True",
+    )
+)
 
 
 def _members(kind: type[enum.StrEnum]) -> dict[str, enum.StrEnum]:

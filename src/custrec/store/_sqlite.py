@@ -648,9 +648,12 @@ class SQLiteStore(Store):
     # -- audit --------------------------------------------------------------------------
 
     def _append_audit(self, entries: Sequence[AuditEntry]) -> None:
+        moments: dict[datetime, int] = {}  # a bulk add's entries share one moment
         rows = [
             (
-                epoch_us(entry.at),
+                moments[entry.at]
+                if entry.at in moments
+                else moments.setdefault(entry.at, epoch_us(entry.at)),
                 entry.actor,
                 entry.action.value,
                 entry.record_type,
