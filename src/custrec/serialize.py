@@ -12,8 +12,6 @@ path to the bad value (``items[2].unit_price.amount``); cattrs' own exceptions n
 
 from __future__ import annotations
 
-import enum
-import functools
 import json
 import types
 import typing
@@ -27,13 +25,13 @@ import cattrs
 from cattrs.cols import homogenous_tuple_structure_factory
 from cattrs.errors import ForbiddenExtraKeysError
 
+from custrec._fastcodec import Codec, is_frozenmap, is_frozenset, is_list_of, open_enum_of
 from custrec.errors import ValidationError
 from custrec.model import (
     Customer,
     Feedback,
     FrozenMap,
     Interaction,
-    Other,
     Record,
     Transaction,
     open_choice,
@@ -138,24 +136,10 @@ def _structure_date(value: Any, _: Any) -> date:
         raise ValidationError("", value, "not an ISO 8601 date (YYYY-MM-DD)") from None
 
 
-@functools.cache  # called for every enumerated value read; the answer depends on the type only
-def _open_enum_of(tp: Any) -> type[enum.StrEnum] | None:
-    """The enum of an open-choice union (``Channel | Other [| None]``), else ``None``."""
-    if typing.get_origin(tp) not in (typing.Union, types.UnionType):
-        return None
-    args = typing.get_args(tp)
-    if Other not in args:
-        return None
-    for arg in args:
-        if isinstance(arg, type) and issubclass(arg, enum.StrEnum):
-            return arg
-    return None
-
-
 def _structure_open_choice(value: Any, tp: Any) -> Any:
     if value is None and type(None) in typing.get_args(tp):
         return None
-    kind = _open_enum_of(tp)
+    kind = open_enum_of(tp)
     assert kind is not None  # noqa: S101 - the hook's predicate guarantees it
     if not isinstance(value, str):
         raise ValidationError("", value, f"expected a {kind.__name__} as text")
@@ -183,12 +167,6 @@ def _structure_text_set(value: Any, _: Any) -> Any:
     return value
 
 
-def _is_list_of(tp: Any) -> bool:
-    """Whether ``tp`` is a list of one type, ``tuple[X, ...]``, as records hold them."""
-    args = typing.get_args(tp)
-    return typing.get_origin(tp) is tuple and len(args) == 2 and args[1] is Ellipsis
-
-
 def _objects_only(hook: Callable[[Any, Any], T]) -> Callable[[Any, Any], T]:
     """Wrap ``hook`` so that anything but an object is refused before it is structured."""
 
@@ -211,14 +189,6 @@ def _lists_only(hook: Callable[[Any, Any], T]) -> Callable[[Any, Any], T]:
     return structure
 
 
-def _is_frozenset(tp: Any) -> bool:
-    return tp is frozenset or typing.get_origin(tp) is frozenset
-
-
-def _is_frozenmap(tp: Any) -> bool:
-    return tp is FrozenMap or typing.get_origin(tp) is FrozenMap
-
-
 def make_converter() -> cattrs.Converter:
     """Build the converter custrec uses for every document.
 
@@ -237,19 +207,19 @@ def make_converter() -> cattrs.Converter:
     conv.register_structure_hook(date, _structure_date)
     conv.register_unstructure_hook(date, date.isoformat)
     conv.register_structure_hook_func(
-        lambda tp: _open_enum_of(tp) is not None, _structure_open_choice
+        lambda tp: open_enum_of(tp) is not None, _structure_open_choice
     )
     conv.register_unstructure_hook_func(
-        lambda tp: _open_enum_of(tp) is not None, _unstructure_open_choice
+        lambda tp: open_enum_of(tp) is not None, _unstructure_open_choice
     )
-    conv.register_structure_hook_func(_is_frozenmap, _structure_frozenmap)
-    conv.register_unstructure_hook_func(_is_frozenmap, _unstructure_frozenmap)
-    conv.register_structure_hook_func(_is_frozenset, _structure_text_set)
-    conv.register_unstructure_hook_func(_is_frozenset, sorted)
+    conv.register_structure_hook_func(is_frozenmap, _structure_frozenmap)
+    conv.register_unstructure_hook_func(is_frozenmap, _unstructure_frozenmap)
+    conv.register_structure_hook_func(is_frozenset, _structure_text_set)
+    conv.register_unstructure_hook_func(is_frozenset, sorted)
     # cattrs would iterate text or an object as a list, and index into any value as an
     # object; both fail later with obscure messages at the wrong path.
     conv.register_structure_hook_factory(
-        _is_list_of, lambda tp: _lists_only(homogenous_tuple_structure_factory(tp, conv))
+        is_list_of, lambda tp: _lists_only(homogenous_tuple_structure_factory(tp, conv))
     )
     conv.register_structure_hook_factory(
         attrs.has, lambda cls: _objects_only(conv.gen_structure_attrs_fromdict(cls))
@@ -259,6 +229,10 @@ def make_converter() -> cattrs.Converter:
 
 converter = make_converter()
 """The shared converter. Use :func:`to_dict` / :func:`from_dict` rather than calling it."""
+
+# Generated readers and writers for the record types, equal to the converter on the
+# documents it writes; anything else goes through the converter (see custrec._fastcodec).
+_fast = Codec(RECORD_TYPES, SCHEMA_VERSION)
 
 
 def to_dict(record: Any) -> dict[str, Any]:
@@ -270,8 +244,11 @@ def to_dict(record: Any) -> dict[str, Any]:
     Returns:
         A dict of JSON types. Records get ``"type"`` and ``"schema_version"`` first.
     """
-    body: dict[str, Any] = converter.unstructure(record)
+    fast = _fast.write(record)
+    if fast is not None:
+        return fast
     name = _TYPE_NAMES.get(type(record))
+    body: dict[str, Any] = converter.unstructure(record)
     if name is None:
         return body
     return {"type": name, "schema_version": SCHEMA_VERSION, **body}
@@ -295,6 +272,20 @@ def from_dict(document: Mapping[str, Any], cls: type[Any] | None = None) -> Any:
     Raises:
         ValidationError: The document is malformed; ``field`` is the path to the problem.
     """
+    if type(document) is dict:
+        named = cls
+        if named is None:
+            type_name = document.get("type")
+            named = RECORD_TYPES.get(type_name) if type(type_name) is str else None
+        if named is not None:
+            record = _fast.read(document, named)
+            if record is not None:
+                return record
+    return _from_dict_strict(document, cls)
+
+
+def _from_dict_strict(document: Mapping[str, Any], cls: type[Any] | None) -> Any:
+    """:func:`from_dict` through the strict converter alone (the fast path's reference)."""
     if not isinstance(document, Mapping):
         raise ValidationError("", document, "expected a JSON object")
     body = dict(document)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -34,7 +35,14 @@ def parse_phone(raw: str, region: str | None = None) -> tuple[str | None, bool]:
 
     See :func:`normalize_phone` for what is understood.
     """
-    region = (region or config.get().phone_region).upper()
+    return _parse_phone((region or config.get().phone_region).upper(), raw)
+
+
+# Parsing costs tens of microseconds, and the same numbers come back (lookups of the same
+# customers, imports with repeated numbers). The answer depends on the text and the region
+# only, so a bounded cache gives exactly what parsing would.
+@functools.lru_cache(maxsize=16384)
+def _parse_phone(region: str, raw: str) -> tuple[str | None, bool]:
     text = unicodedata.normalize("NFKC", raw).strip()
     try:
         number = phonenumbers.parse(text, region)
@@ -80,7 +88,7 @@ class _Primary(Protocol):
 
 def check_one_primary(field: str, items: Sequence[_Primary]) -> None:
     """Raise ValidationError when more than one item of a contact list is primary."""
-    if sum(1 for item in items if item.primary) > 1:
+    if len(items) > 1 and sum(1 for item in items if item.primary) > 1:
         raise ValidationError(field, items, "at most one entry may be marked primary")
 
 

@@ -41,18 +41,28 @@ CUSTOM_KEY_PATTERN = re.compile(r"[^\W\d]\w{0,63}")
 """Custom field keys: a letter (any script) or ``_``, then up to 63 word characters."""
 
 
+# Maps are immutable, so every record without custom values or external ids can share one.
+_NO_ITEMS: FrozenMap[str, Any] = FrozenMap()
+_key_shape = CUSTOM_KEY_PATTERN.fullmatch
+
+
 def _to_custom(value: Mapping[str, Any] | None) -> FrozenMap[str, CustomValue] | Invalid:
     if value is None:
-        return FrozenMap()
-    if not isinstance(value, Mapping):
+        return _NO_ITEMS
+    if type(value) is not dict and not isinstance(value, Mapping):
         return invalid(value, "expected a mapping of field key to value")
+    if not value:
+        return _NO_ITEMS
     out: dict[str, CustomValue] = {}
     for key, item in value.items():
-        if not isinstance(key, str) or not CUSTOM_KEY_PATTERN.fullmatch(key):
+        if not isinstance(key, str) or not _key_shape(key):
             return invalid(
                 value, f"custom field key {key!r} must be a letter or _ then word characters"
             )
-        if isinstance(item, list | tuple):
+        kind = type(item)
+        if kind is str or kind is int or kind is bool or item is None:  # most values
+            out[key] = item
+        elif isinstance(item, list | tuple):
             if not all(isinstance(part, str) for part in item):
                 return invalid(value, f"custom field {key!r}: a list may hold only texts")
             out[key] = tuple(item)
@@ -71,9 +81,11 @@ def _to_custom(value: Mapping[str, Any] | None) -> FrozenMap[str, CustomValue] |
 
 def _to_external_ids(value: Mapping[str, str] | None) -> FrozenMap[str, str] | Invalid:
     if value is None:
-        return FrozenMap()
-    if not isinstance(value, Mapping):
+        return _NO_ITEMS
+    if type(value) is not dict and not isinstance(value, Mapping):
         return invalid(value, "expected a mapping of system name to id")
+    if not value:
+        return _NO_ITEMS
     for system, ident in value.items():
         if not (isinstance(system, str) and system.strip()):
             return invalid(value, f"system name {system!r} must be non-blank text")

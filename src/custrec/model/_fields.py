@@ -28,6 +28,7 @@ __all__ = [
     "checked",
     "invalid",
     "positive_version",
+    "reject_invalid",
     "to_aware",
     "to_date",
     "to_decimal",
@@ -60,7 +61,8 @@ def invalid(value: object, reason: str) -> Invalid:
     return Invalid(value, reason)
 
 
-def _reject_invalid(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+def reject_invalid(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """Validator: raise the problem a converter reported through :class:`Invalid`."""
     if type(value) is Invalid:
         raise ValidationError(attribute.name, value.value, value.reason)
 
@@ -73,9 +75,9 @@ def checked(cls: type, fields: list[attrs.Attribute[Any]]) -> list[attrs.Attribu
             out.append(field)
             continue
         validator = (
-            _reject_invalid
+            reject_invalid
             if field.validator is None
-            else attrs.validators.and_(_reject_invalid, field.validator)
+            else attrs.validators.and_(reject_invalid, field.validator)
         )
         out.append(field.evolve(validator=validator))
     return out
@@ -112,14 +114,17 @@ def to_text_tuple(value: Iterable[str] | None) -> tuple[str, ...] | Invalid:
     """A sequence of non-blank strings, kept in order with repeats removed."""
     if value is None:
         return ()
-    if isinstance(value, str):
+    if type(value) is list or type(value) is tuple:  # the common case, without ABC checks
+        items = value
+    elif isinstance(value, str):
         return invalid(value, "expected a list of texts, got a single text")
-    if isinstance(value, Mapping):
+    elif isinstance(value, Mapping):
         return invalid(value, "expected a list of texts, got a mapping")
-    try:
-        items = list(value)
-    except TypeError:
-        return invalid(value, f"expected a list of texts, got {type(value).__name__}")
+    else:
+        try:
+            items = list(value)
+        except TypeError:
+            return invalid(value, f"expected a list of texts, got {type(value).__name__}")
     seen: dict[str, None] = {}
     for item in items:
         if not isinstance(item, str):
@@ -132,6 +137,8 @@ def to_text_tuple(value: Iterable[str] | None) -> tuple[str, ...] | Invalid:
 
 def to_tuple(value: Iterable[T]) -> tuple[T, ...] | Invalid:
     """Any iterable (not text, not a mapping) as a tuple."""
+    if type(value) is tuple:  # the common case, without ABC checks
+        return value
     if isinstance(value, str | bytes | Mapping):
         return invalid(value, "expected a list")
     try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
 from typing import Any, Generic, TypeVar
 
 __all__ = ["FrozenMap"]
@@ -56,6 +56,27 @@ class FrozenMap(Mapping[K, V], Generic[K, V]):
 
     def __len__(self) -> int:
         return len(self._data)
+
+    # The Mapping mixins work through __getitem__ and __iter__ one key at a time; the
+    # inner dict's own read-only views and lookups give the same answers much faster.
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
+
+    def get(self, key: K, default: Any = None) -> Any:
+        """Return the value for ``key``, or ``default``."""
+        return self._data.get(key, default)
+
+    def keys(self) -> KeysView[K]:
+        """A read-only view of the keys, in order."""
+        return self._data.keys()
+
+    def items(self) -> ItemsView[K, V]:
+        """A read-only view of the ``(key, value)`` pairs, in key order."""
+        return self._data.items()
+
+    def values(self) -> ValuesView[V]:
+        """A read-only view of the values, in key order."""
+        return self._data.values()
 
     def __hash__(self) -> int:
         if self._hash is None:

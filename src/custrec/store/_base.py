@@ -76,9 +76,12 @@ def contact_keys(customer: Customer) -> list[str]:
     and ``ext:<system>:<id>``. Stores index them so lookups need no scan.
     """
     keys = {f"phone:{phone.e164}" for phone in customer.phones if phone.e164}
-    keys.update(f"email:{email.key}" for email in customer.emails)
-    keys.update(f"handle:{handle.key}" for handle in customer.handles)
-    keys.update(f"ext:{system}:{ident}" for system, ident in customer.external_ids.items())
+    if customer.emails:
+        keys.update(f"email:{email.key}" for email in customer.emails)
+    if customer.handles:
+        keys.update(f"handle:{handle.key}" for handle in customer.handles)
+    if customer.external_ids:
+        keys.update(f"ext:{system}:{ident}" for system, ident in customer.external_ids.items())
     return sorted(keys)
 
 
@@ -292,8 +295,13 @@ class Repository(Generic[R]):
         with self._store.transaction():
             self._before_insert_many(batch)
             self._store._insert(self.record_type, batch)
+            # One unit of work, one moment and one actor: the entries share them.
+            at, who, name = now(), self._store.current_actor(actor), self.type_name
             self._store._append_audit(
-                [self._entry(AuditAction.ADD, record, actor=actor) for record in batch]
+                [
+                    AuditEntry(at, who, AuditAction.ADD, name, record.id, record.version)
+                    for record in batch
+                ]
             )
         return len(batch)
 
@@ -376,9 +384,7 @@ class CustomerRepository(Repository[Customer]):
         super().__init__(store, Customer)
 
     def _by_key(self, key: str) -> list[Customer]:
-        ids = self._store._lookup(key)
-        found = self.get_many(ids)
-        return [found[ident] for ident in sorted(found)]
+        return self._store._find_by_key(key)
 
     def find_by_phone(self, phone: str, region: str | None = None) -> list[Customer]:
         """Return the customers with this phone number, typed in any format.
@@ -736,6 +742,16 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def _lookup(self, key: str) -> list[str]:
         """Return the ids of customers having a contact key (see :func:`contact_keys`)."""
+
+    def _find_by_key(self, key: str) -> list[Customer]:
+        """Return the customers having a contact key, in id order.
+
+        Built on :meth:`_lookup` and :meth:`_fetch`; a backend may override it to do both
+        in one query.
+        """
+        ids = self._lookup(key)
+        found = self._fetch(Customer, list(dict.fromkeys(ids))) if ids else {}
+        return [found[ident] for ident in sorted(found)]
 
     @abc.abstractmethod
     def _append_audit(self, entries: Sequence[AuditEntry]) -> None:

@@ -206,6 +206,10 @@ _SQL = {kind: _statements(table) for kind, table in TABLES.items()}
 _INSERT_CONTACT = "INSERT INTO contacts (key, customer_id) VALUES (?, ?)"
 _DELETE_CONTACTS = "DELETE FROM contacts WHERE customer_id = ?"
 _LOOKUP = "SELECT customer_id FROM contacts WHERE key = ? ORDER BY customer_id"
+_FIND_BY_KEY = (
+    "SELECT c.id, c.doc FROM contacts AS k JOIN customers AS c ON c.id = k.customer_id"
+    " WHERE k.key = ? ORDER BY k.customer_id"
+)
 _INSERT_AUDIT = (
     "INSERT INTO audit (at_us, actor, action, record_type, record_id, version, changes)"
     " VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -702,12 +706,22 @@ class SQLiteStore(Store):
         with self._db() as conn:
             return [row[0] for row in conn.execute(_LOOKUP, (key,))]
 
+    def _find_by_key(self, key: str) -> list[Customer]:
+        # One query instead of a lookup and a fetch; ids compare as text in code-point
+        # order (BINARY collation on UTF-8), as sorted() orders them.
+        with self._db() as conn:
+            rows = conn.execute(_FIND_BY_KEY, (key,)).fetchall()
+        return self._decode_all(Customer, rows)
+
     # -- audit --------------------------------------------------------------------------
 
     def _append_audit(self, entries: Sequence[AuditEntry]) -> None:
+        moments: dict[datetime, int] = {}  # a bulk add's entries share one moment
         rows = [
             (
-                epoch_us(entry.at),
+                moments[entry.at]
+                if entry.at in moments
+                else moments.setdefault(entry.at, epoch_us(entry.at)),
                 entry.actor,
                 entry.action.value,
                 entry.record_type,
