@@ -44,13 +44,6 @@ class FrozenMap(Mapping[K, V], Generic[K, V]):
     def __getitem__(self, key: K) -> V:
         return self._data[key]
 
-    def get(self, key: K, default: Any = None) -> Any:
-        """Return the value for ``key``, or ``default`` when there is none."""
-        return self._data.get(key, default)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._data
-
     def __iter__(self) -> Iterator[K]:
         return iter(self._data)
 

@@ -832,7 +832,7 @@ class SQLiteStore(Store):
             sale = self._decode(Transaction, customer_id, doc)
             refund = refunded_before(sale, cutoff)
             if refund:
-                within = [n for n, start in starts.items() if sale.at >= start]
+                within = [n for n, start in starts.items() if windowed and sale.at >= start]
                 _refund(_entry(out, customer_id), refund, within)
         return out
 
