@@ -74,3 +74,13 @@ def store_url(schema: str) -> str:
     """The store URL of ``schema`` on the test server."""
     url = server_url()
     return f"{url}{'&' if '?' in url else '?'}schema={schema}"
+
+
+def empty(store: object) -> None:
+    """Delete every row of a PostgreSQL store's tables (fast, for property tests)."""
+    with store._pool.connection() as conn:  # type: ignore[attr-defined]
+        conn.execute(
+            "DELETE FROM contacts; DELETE FROM feedback; DELETE FROM transactions;"
+            " DELETE FROM interactions; DELETE FROM customers; DELETE FROM audit;"
+            " DELETE FROM documents"
+        )
