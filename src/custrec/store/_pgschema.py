@@ -98,6 +98,7 @@ def statements(table: Table) -> dict[str, str]:
         "insert": f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({marks})",  # noqa: S608 - layout names only
         "copy": f"COPY {name} ({', '.join(columns)}) FROM STDIN",
         "update": f"UPDATE {name} SET {settable} WHERE id = %s AND version = %s",  # noqa: S608 - layout names only
+        "get": f"SELECT id, {doc} FROM {name} WHERE id = %s",  # noqa: S608 - layout names only
         "get_many": f"SELECT id, {doc} FROM {name} WHERE id = ANY(%s)",  # noqa: S608 - layout names only
         "ids": f"SELECT id FROM {name} WHERE id = ANY(%s)",  # noqa: S608 - layout names only
         "version": f"SELECT version FROM {name} WHERE id = %s",  # noqa: S608 - layout names only
