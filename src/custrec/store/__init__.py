@@ -3,7 +3,8 @@
 >>> from custrec.store import open_store
 >>> store = open_store("memory://")
 
-``memory://`` keeps records in this process; ``sqlite:///path.db`` is the embedded default.
+``memory://`` keeps records in this process; ``sqlite:///path.db`` is the embedded default;
+``postgresql://user@host/db`` is a PostgreSQL server (``pip install custrec[postgres]``).
 Third-party backends register under the entry-point group ``custrec.stores`` and prove
 themselves with :mod:`custrec.testing.store_suite`.
 """

@@ -29,6 +29,8 @@ ENTRY_POINT_GROUP = "custrec.stores"
 
 _BUILTIN = {
     "memory": "custrec.store._memory:MemoryStore.from_url",
+    "postgres": "custrec.store._postgres:PostgresStore.from_url",
+    "postgresql": "custrec.store._postgres:PostgresStore.from_url",
     "sqlite": "custrec.store._sqlite:SQLiteStore.from_url",
 }
 _registered: dict[str, str | Callable[..., Store]] = {}

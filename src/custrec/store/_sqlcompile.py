@@ -23,8 +23,9 @@ The compiled SQL gives exactly the answers of the Python evaluator
   paths are built only from catalog names and keys that match ``CUSTOM_KEY_PATTERN``.
 
 Dialect differences (JSON functions, case folding, parameter marks, how numbers bind) live
-in :class:`Dialect`; :data:`SQLITE` spells them for SQLite. A PostgreSQL dialect subclasses
-:class:`Dialect` and reuses the layout, the compiler and the pagination unchanged.
+in :class:`Dialect`; :data:`SQLITE` spells them for SQLite, and
+:class:`custrec.store._pgdialect.PostgresDialect` for PostgreSQL, which reuses the layout,
+the compiler and the pagination unchanged.
 """
 
 from __future__ import annotations
@@ -135,8 +136,9 @@ def join(separator: str, parts: Iterable[Sql]) -> Sql:
     return Sql(separator.join(p.text for p in items), tuple(v for p in items for v in p.params))
 
 
-TRUE = Sql("1")
-FALSE = Sql("0")
+# SQLite reads TRUE and FALSE as the integers 1 and 0; PostgreSQL needs them as booleans.
+TRUE = Sql("TRUE")
+FALSE = Sql("FALSE")
 NULL = Sql("NULL")
 
 
@@ -400,6 +402,14 @@ class Dialect(abc.ABC):
     def order_term(self, key: Sql, descending: bool) -> Sql:
         """``key`` in an ORDER BY: missing values first ascending, last descending."""
         return sql("{} DESC", key) if descending else key
+
+    def same(self, key: Sql, value: Sql) -> Sql:
+        """Whether ``key`` equals ``value``, two missing values being equal."""
+        return sql("({} IS {})", key, value)
+
+    def predicate_number(self, predicate: Sql) -> Sql:
+        """A condition's value used as a number (``1``, ``0`` or ``NULL``)."""
+        return predicate
 
 
 def texts_sort_key(items: Sequence[str]) -> bytes:
@@ -791,7 +801,7 @@ class _Compiler:
             value = self.predicate(node)
             return Operand(
                 Family.NUMBER,
-                value,
+                self.dialect.predicate_number(value),
                 sql("({} IS NULL)", value),
                 truthy=value,
                 is_true=value,
@@ -1069,7 +1079,7 @@ def _keyset(parts: Sequence[_SortPart], last_id: str, id_column: str, dialect: D
         after = _after(part.key, part.descending, part.value, dialect)
         if after is not None:
             alternatives.append(sql("({})", join(" AND ", [*equal, after])))
-        equal.append(sql("({} IS {})", part.key, dialect.param(part.value)))
+        equal.append(dialect.same(part.key, dialect.param(part.value)))
     return sql("({})", join(" OR ", alternatives))
 
 
