@@ -1,0 +1,29 @@
+"""Privacy: redaction, consent, erasure, subject export, retention and access control.
+
+Everything here works over any :class:`~custrec.store.Store`; what it promises, and what it
+does not, is written down in ``docs/privacy.md``.
+"""
+
+from custrec.privacy._mask import (
+    mask_address,
+    mask_email,
+    mask_handle,
+    mask_name,
+    mask_phone,
+    mask_text,
+)
+from custrec.privacy._redact import REMOVED_TEXT, RedactionPolicy, Treatment, redact, redact_dict
+
+__all__ = [
+    "REMOVED_TEXT",
+    "RedactionPolicy",
+    "Treatment",
+    "mask_address",
+    "mask_email",
+    "mask_handle",
+    "mask_name",
+    "mask_phone",
+    "mask_text",
+    "redact",
+    "redact_dict",
+]
