@@ -4,6 +4,14 @@ Everything here works over any :class:`~custrec.store.Store`; what it promises, 
 does not, is written down in ``docs/privacy.md``.
 """
 
+from custrec.privacy._consent import (
+    CHANNEL_PURPOSES,
+    consent_for,
+    consent_state,
+    grant,
+    may_contact,
+    withdraw,
+)
 from custrec.privacy._mask import (
     mask_address,
     mask_email,
@@ -15,15 +23,21 @@ from custrec.privacy._mask import (
 from custrec.privacy._redact import REMOVED_TEXT, RedactionPolicy, Treatment, redact, redact_dict
 
 __all__ = [
+    "CHANNEL_PURPOSES",
     "REMOVED_TEXT",
     "RedactionPolicy",
     "Treatment",
+    "consent_for",
+    "consent_state",
+    "grant",
     "mask_address",
     "mask_email",
     "mask_handle",
     "mask_name",
     "mask_phone",
     "mask_text",
+    "may_contact",
     "redact",
     "redact_dict",
+    "withdraw",
 ]
