@@ -12,6 +12,15 @@ from custrec.privacy._consent import (
     may_contact,
     withdraw,
 )
+from custrec.privacy._erase import (
+    ERASE_COLLECTIONS,
+    TOMBSTONES,
+    Tombstone,
+    erase,
+    is_erased,
+    purge,
+    tombstone,
+)
 from custrec.privacy._mask import (
     mask_address,
     mask_email,
@@ -24,12 +33,17 @@ from custrec.privacy._redact import REMOVED_TEXT, RedactionPolicy, Treatment, re
 
 __all__ = [
     "CHANNEL_PURPOSES",
+    "ERASE_COLLECTIONS",
     "REMOVED_TEXT",
+    "TOMBSTONES",
     "RedactionPolicy",
+    "Tombstone",
     "Treatment",
     "consent_for",
     "consent_state",
+    "erase",
     "grant",
+    "is_erased",
     "mask_address",
     "mask_email",
     "mask_handle",
@@ -37,7 +51,9 @@ __all__ = [
     "mask_phone",
     "mask_text",
     "may_contact",
+    "purge",
     "redact",
     "redact_dict",
+    "tombstone",
     "withdraw",
 ]
