@@ -21,6 +21,7 @@ from custrec.privacy._erase import (
     purge,
     tombstone,
 )
+from custrec.privacy._export import SUBJECT_EXPORT_FORMAT, subject_export, write_subject_export
 from custrec.privacy._mask import (
     mask_address,
     mask_email,
@@ -35,6 +36,7 @@ __all__ = [
     "CHANNEL_PURPOSES",
     "ERASE_COLLECTIONS",
     "REMOVED_TEXT",
+    "SUBJECT_EXPORT_FORMAT",
     "TOMBSTONES",
     "RedactionPolicy",
     "Tombstone",
@@ -54,6 +56,8 @@ __all__ = [
     "purge",
     "redact",
     "redact_dict",
+    "subject_export",
     "tombstone",
     "withdraw",
+    "write_subject_export",
 ]

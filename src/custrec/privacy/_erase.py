@@ -10,6 +10,7 @@ import attrs
 
 from custrec.errors import NotFoundError, ValidationError
 from custrec.model import Customer, FrozenMap, now, parse_datetime
+from custrec.privacy._documents import documents_about
 from custrec.privacy._mask import mask_text
 from custrec.serialize import record_type_name
 from custrec.store import Store
@@ -102,23 +103,9 @@ def _secrets(customer: Customer) -> list[str]:
     return [v.lower() for v in values if len(v) >= _MIN_SECRET]
 
 
-def _mentions(value: Any, ident: str) -> bool:
-    if isinstance(value, str):
-        return value == ident
-    if isinstance(value, dict):
-        return any(k == ident or _mentions(v, ident) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_mentions(item, ident) for item in value)
-    return False
-
-
 def _erase_documents(store: Store, collection: str, ident: str) -> int:
+    doomed = documents_about(store, collection, ident)
     docs = store.collection(collection)
-    doomed = [
-        key
-        for key, document in docs.items()
-        if key == ident or key.startswith(f"{ident}/") or _mentions(document, ident)
-    ]
     for key in doomed:
         docs.delete(key)
     return len(doomed)
