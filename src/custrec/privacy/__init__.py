@@ -31,16 +31,27 @@ from custrec.privacy._mask import (
     mask_text,
 )
 from custrec.privacy._redact import REMOVED_TEXT, RedactionPolicy, Treatment, redact, redact_dict
+from custrec.privacy._retention import (
+    RETENTION_RUNS,
+    RetentionPlan,
+    RetentionRule,
+    apply_retention,
+    retention_plan,
+)
 
 __all__ = [
     "CHANNEL_PURPOSES",
     "ERASE_COLLECTIONS",
     "REMOVED_TEXT",
+    "RETENTION_RUNS",
     "SUBJECT_EXPORT_FORMAT",
     "TOMBSTONES",
     "RedactionPolicy",
+    "RetentionPlan",
+    "RetentionRule",
     "Tombstone",
     "Treatment",
+    "apply_retention",
     "consent_for",
     "consent_state",
     "erase",
@@ -56,6 +67,7 @@ __all__ = [
     "purge",
     "redact",
     "redact_dict",
+    "retention_plan",
     "subject_export",
     "tombstone",
     "withdraw",
