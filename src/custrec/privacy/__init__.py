@@ -4,6 +4,7 @@ Everything here works over any :class:`~custrec.store.Store`; what it promises, 
 does not, is written down in ``docs/privacy.md``.
 """
 
+from custrec.privacy._access import RestrictedRepository, RestrictedStore
 from custrec.privacy._consent import (
     CHANNEL_PURPOSES,
     consent_for,
@@ -38,17 +39,23 @@ from custrec.privacy._retention import (
     apply_retention,
     retention_plan,
 )
+from custrec.privacy._roles import ALWAYS_VISIBLE, Access, Role
 
 __all__ = [
+    "ALWAYS_VISIBLE",
     "CHANNEL_PURPOSES",
     "ERASE_COLLECTIONS",
     "REMOVED_TEXT",
     "RETENTION_RUNS",
     "SUBJECT_EXPORT_FORMAT",
     "TOMBSTONES",
+    "Access",
     "RedactionPolicy",
+    "RestrictedRepository",
+    "RestrictedStore",
     "RetentionPlan",
     "RetentionRule",
+    "Role",
     "Tombstone",
     "Treatment",
     "apply_retention",
