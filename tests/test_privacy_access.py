@@ -176,6 +176,23 @@ class TestWrites:
         guarded.interactions.delete("i1")
         assert [i.id for i in store.interactions] == ["i2"]
 
+    def test_cascade_needs_rights_on_history(self, store: Store) -> None:
+        """Deleting a customer with its history needs write access to the history types."""
+        _fill(store)
+        editor = Role("editor", {"customer.*": "write", "interaction.*": "write"})
+        with pytest.raises(PermissionDenied, match="transaction"):
+            RestrictedStore(store, editor).customers.delete("c1", cascade=True)
+        assert store.customers.exists("c1")
+        owner = Role(
+            "owner",
+            {
+                f"{kind}.*": "write"
+                for kind in ("customer", "interaction", "transaction", "feedback")
+            },
+        )
+        RestrictedStore(store, owner).customers.delete("c1", cascade=True)
+        assert not store.customers.exists("c1")
+
 
 _ACCESS = st.sampled_from([Access.NONE, Access.READ, Access.WRITE])
 

@@ -12,7 +12,7 @@ from custrec.errors import PermissionDenied, ValidationError
 from custrec.expr import Expr, Field, HasTag
 from custrec.model import Feedback, FrozenMap, HistoryRecord, Record
 from custrec.privacy._redact import REMOVED_TEXT
-from custrec.privacy._roles import Role, blank_value, has_blank
+from custrec.privacy._roles import RECORD_TYPES, Role, blank_value, has_blank
 from custrec.serialize import record_type_name
 from custrec.store import AuditEntry, FieldChange, Page, Query, Repository, Store
 from custrec.store._base import Row
@@ -53,7 +53,8 @@ class RestrictedRepository(Generic[R]):
     cannot read, sent back blank as they were shown, keep their stored values.
     """
 
-    def __init__(self, repository: Repository[R], role: Role) -> None:
+    def __init__(self, store: Store, repository: Repository[R], role: Role) -> None:
+        self._store = store
         self._repository = repository
         self._role = role
         self.record_type = repository.record_type
@@ -230,7 +231,7 @@ class RestrictedRepository(Generic[R]):
         """
         if not isinstance(record, self.record_type):
             raise ValidationError("record", type(record).__name__, f"expected a {self.type_name}")
-        with self._repository._store.transaction():
+        with self._store.transaction():
             stored = self._repository.get(record.id)
             return self._show(self._repository.update(self._merge(record, stored), actor=actor))
 
@@ -240,7 +241,7 @@ class RestrictedRepository(Generic[R]):
         Raises:
             PermissionDenied: A field the role may not write would change.
         """
-        with self._repository._store.transaction():
+        with self._store.transaction():
             stored = self._repository.get_many([record.id]).get(record.id)
             if stored is not None:
                 record = attrs.evolve(record, version=stored.version)
@@ -250,12 +251,17 @@ class RestrictedRepository(Generic[R]):
     def delete(self, record_id: str, **options: Any) -> None:
         """Delete a record; the role needs write access to every field of its type.
 
+        With ``cascade=True`` (customers) it needs write access to every field of the
+        history types too, since their records go with the customer.
+
         Raises:
-            PermissionDenied: Some field of the type is not writable for the role.
+            PermissionDenied: Some field of a type deleted from is not writable for the role.
         """
-        for field in self._fields:
-            if not self._role.can_write(self.type_name, field.name):
-                raise self._denied("write", field.name)
+        kinds = RECORD_TYPES if options.get("cascade") else {self.type_name: self.record_type}
+        for type_name, kind in kinds.items():
+            for field in attrs.fields(kind):
+                if not self._role.can_write(type_name, field.name):
+                    raise PermissionDenied(self._role.name, "write", f"{type_name}.{field.name}")
         self._repository.delete(record_id, **options)
 
 
@@ -278,10 +284,10 @@ class RestrictedStore:
             raise ValidationError("role", role, "expected a Role")
         self._store = store
         self.role = role
-        self.customers = RestrictedRepository(store.customers, role)
-        self.interactions = RestrictedRepository(store.interactions, role)
-        self.transactions = RestrictedRepository(store.transactions, role)
-        self.feedback = RestrictedRepository(store.feedback, role)
+        self.customers = RestrictedRepository(store, store.customers, role)
+        self.interactions = RestrictedRepository(store, store.interactions, role)
+        self.transactions = RestrictedRepository(store, store.transactions, role)
+        self.feedback = RestrictedRepository(store, store.feedback, role)
         self._by_type: dict[str, RestrictedRepository[Any]] = {
             "customer": self.customers,
             "interaction": self.interactions,
