@@ -167,6 +167,14 @@ class TestWrites:
         assert store.customers.get("c1").version == 1
         assert not store.customers.exists("c2")
 
+    def test_hidden_field_cannot_be_probed(self, store: Store) -> None:
+        """Sending a hidden field's true value is refused like any other: no guessing oracle."""
+        _fill(store)
+        guarded = RestrictedStore(store, SUPPORT)
+        seen = guarded.customers.get("c1")
+        with pytest.raises(PermissionDenied, match="family"):
+            guarded.customers.update(attrs.evolve(seen, family="单身"))
+
     def test_writable_type(self, store: Store) -> None:
         """A role with write access to a type adds, updates and deletes it."""
         _fill(store)

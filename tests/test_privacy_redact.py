@@ -194,7 +194,8 @@ def _secrets(customer: Customer) -> list[str]:
     for phone in customer.phones:
         values += [phone.raw.strip(), phone.e164 or ""]
     for email in customer.emails:
-        values += [email.address, email.key]
+        if email.address.rpartition("@")[0]:  # "@163.com" is only a domain, which is kept
+            values += [email.address, email.key]
     # Values of four characters or fewer are not identifying and occur in dates and ids.
     return [value for value in values if len(value) > 4]
 

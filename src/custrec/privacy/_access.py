@@ -101,9 +101,12 @@ class RestrictedRepository(Generic[R]):
             if stored is None:
                 if _is_blank(value) or value == field.default:
                     continue
-            elif value == getattr(stored, name):
-                continue
-            elif not self._role.can_read(self.type_name, name) and value == getattr(shown, name):
+            elif self._role.can_read(self.type_name, name):
+                if value == getattr(stored, name):
+                    continue
+            # A hidden field accepts only what the role was shown: accepting the stored
+            # value too would let the role test guesses of what it may not read.
+            elif value == getattr(shown, name):
                 restore[name] = getattr(stored, name)
                 continue
             raise self._denied("write", name)
