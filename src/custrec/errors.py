@@ -9,6 +9,7 @@ inherits that builtin too (``ValidationError`` is a ``ValueError``, ``NotFoundEr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 __all__ = [
@@ -29,9 +30,33 @@ __all__ = [
 _MAX_SHOWN_VALUE = 80
 
 
-def _show(value: object) -> str:
-    """Render ``value`` for a message, cut short so a huge input cannot flood a log."""
-    text = repr(value)
+# Messages end up in logs, so personal data in them is masked; the exception object keeps
+# the value as given. Email addresses are masked wherever they appear; digit runs only under
+# a field or column that holds phone numbers (elsewhere they are dates, amounts, ids).
+_EMAIL_SHAPE = re.compile(r"([^\s'\"@<>(),;:\[\]{}])[^\s'\"@<>(),;:\[\]{}]*@")
+_DIGIT_RUN = re.compile(r"\d(?:[\s\-.()]*\d){4,}")
+_PHONE_FIELDS = frozenset(
+    {"raw", "e164", "phone", "phones", "mobile", "tel", "手机", "手机号", "手机号码", "电话"}
+)
+
+
+def _mask_digits(match: re.Match[str]) -> str:
+    digits = re.sub(r"\D", "", match.group())
+    if len(digits) >= 10:
+        return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+    return "*" * (len(digits) - 2) + digits[-2:]
+
+
+def _holds_phones(field: str | None) -> bool:
+    path = re.sub(r"\[[^\]]*\]", "", field or "").strip().lower()
+    return path.rsplit(".", 1)[-1] in _PHONE_FIELDS
+
+
+def _show(value: object, field: str | None = None) -> str:
+    """Render ``value`` for a message: personal data masked, cut short against floods."""
+    text = _EMAIL_SHAPE.sub(r"\1***@", repr(value))
+    if _holds_phones(field):
+        text = _DIGIT_RUN.sub(_mask_digits, text)
     if len(text) > _MAX_SHOWN_VALUE:
         text = text[: _MAX_SHOWN_VALUE - 3] + "..."
     return text
@@ -66,7 +91,7 @@ class ValidationError(CustrecError, ValueError):
         self.reason = reason
         self.errors: tuple[ValidationError, ...] = tuple(errors) or (self,)
         where = f"{field}: " if field else ""
-        message = f"{where}{reason} (got {_show(value)})"
+        message = f"{where}{reason} (got {_show(value, field)})"
         if len(self.errors) > 1:
             message += f" [and {len(self.errors) - 1} more problem(s)]"
         super().__init__(message)
@@ -223,7 +248,7 @@ class ImportRowError(CustrecError):
         self.value = value
         self.reason = reason
         where = f"row {row}" + (f", column {column!r}" if column else "")
-        super().__init__(f"{where}: {reason} (got {_show(value)})")
+        super().__init__(f"{where}: {reason} (got {_show(value, column)})")
 
 
 class PermissionDenied(CustrecError, PermissionError):  # noqa: N818 - the name the design fixes

@@ -781,3 +781,22 @@ class Store(abc.ABC):
         In key order (code-point order of the key text).
         """
         raise NotImplementedError(f"{type(self).__name__} keeps no collections")
+
+    # -- privacy primitives (used by custrec.privacy) --------------------------------------
+
+    def _scrub_audit(self, record_type: str, record_ids: Sequence[str]) -> int:
+        """Blank the old and new values in the audit entries of these records.
+
+        Field names, times, actors, actions and versions stay; every value becomes ``None``.
+        Joins the open unit of work. Return how many entries held a value that was blanked.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot scrub its audit trail")
+
+    def _purge(self) -> None:
+        """Make data deleted by committed units of work unrecoverable from the store's files.
+
+        Called outside any unit of work. Raise StoreError when it could not be completed
+        (another connection holding old pages, say); a store keeping nothing outside its
+        live data does nothing.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot purge deleted data")

@@ -13,11 +13,13 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+import attrs
+
 from custrec.errors import ConflictError, DuplicateIdError, NotFoundError
 from custrec.expr import Expr, compile_predicate
 from custrec.model import Customer, Feedback, Interaction, Record, Transaction
 from custrec.serialize import record_type_name
-from custrec.store._audit import AuditEntry
+from custrec.store._audit import AuditEntry, FieldChange
 from custrec.store._base import Store, contact_keys
 from custrec.store._pyquery import run_query
 from custrec.store._query import Page, Query
@@ -211,6 +213,28 @@ class MemoryStore(Store):
                 if entry.record_id == record_id
                 and (record_type is None or entry.record_type == record_type)
             ]
+
+    def _scrub_audit(self, record_type: str, record_ids: Sequence[str]) -> int:
+        wanted = set(record_ids)
+        with self._lock:
+            changed: list[tuple[int, AuditEntry]] = []
+            for index, entry in enumerate(self._audit):
+                if entry.record_type != record_type or entry.record_id not in wanted:
+                    continue
+                if any(c.old is not None or c.new is not None for c in entry.changes):
+                    changed.append((index, entry))
+                    blank = tuple(FieldChange(c.field, None, None) for c in entry.changes)
+                    self._audit[index] = attrs.evolve(entry, changes=blank)
+
+            def undo() -> None:
+                for index, entry in changed:
+                    self._audit[index] = entry
+
+            self._journal.append(undo)
+            return len(changed)
+
+    def _purge(self) -> None:
+        """Nothing to do: deleted records are gone from memory once unreferenced."""
 
     # -- collections ---------------------------------------------------------------------
 

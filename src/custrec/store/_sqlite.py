@@ -176,6 +176,9 @@ _PRAGMAS = (
     "PRAGMA wal_autocheckpoint=10000",
     "PRAGMA journal_size_limit=67108864",
 )
+# Privacy: freed space is overwritten with zeros, so deleted or replaced personal data does
+# not linger in free pages of the file (custrec.privacy.erase relies on it, with _purge).
+_PRIVACY_PRAGMAS = ("PRAGMA secure_delete=ON",)
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _SAVEPOINT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _URL_OPTIONS = {"timeout": float, "mode": str}
@@ -349,7 +352,7 @@ class SQLiteStore(Store):
             self._check_sqlite(conn)
             if not self.read_only:
                 conn.execute("PRAGMA journal_mode=WAL")
-            for pragma in _PRAGMAS:
+            for pragma in (*_PRAGMAS, *_PRIVACY_PRAGMAS):
                 conn.execute(pragma)
             self._migrate(conn)
         except BaseException as exc:
@@ -791,7 +794,41 @@ class SQLiteStore(Store):
             rows = conn.execute(sql, params).fetchall()
         return [(key, dict(json.loads(doc))) for key, doc in rows]
 
-    # -- aggregation (SQL push-down for classification) -----------------------------------
+    # -- privacy primitives (custrec.privacy) -------------------------------------------
+
+    def _scrub_audit(self, record_type: str, record_ids: Sequence[str]) -> int:
+        with self._write() as conn:
+            rows = conn.execute(
+                "SELECT seq, changes FROM audit WHERE record_id IN (SELECT value FROM json_each(?))"
+                " AND record_type = ? AND changes != '[]'",
+                (json.dumps(list(record_ids)), record_type),
+            ).fetchall()
+            updates = []
+            for seq, changes in rows:
+                fields = json.loads(changes)
+                if any(old is not None or new is not None for _, old, new in fields):
+                    blank = _ENCODE([[field, None, None] for field, _, _ in fields])
+                    updates.append((blank, seq))
+            conn.executemany("UPDATE audit SET changes = ? WHERE seq = ?", updates)
+        return len(updates)
+
+    def _purge(self) -> None:
+        """Rebuild the file from live data only and empty the WAL, leaving no deleted bytes."""
+        with self._db() as conn:
+            if conn.in_transaction:
+                raise StoreError(f"cannot purge {self.path} inside a unit of work")
+            try:
+                conn.execute("VACUUM")
+                busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode & 0xFF not in (_BUSY, _LOCKED):
+                    raise
+                busy = 1
+        if busy:
+            raise StoreError(
+                f"{self.path}: another connection is using the file, so it may still hold "
+                "deleted data; purge again when that connection has finished"
+            )
 
     def aggregate_history(
         self,

@@ -9,6 +9,9 @@ Import what you need from its submodules; nothing is imported here, so that impo
 - :mod:`custrec.testing.store_suite`: the conformance suite every store backend passes;
   subclass :class:`~custrec.testing.store_suite.StoreSuite` and supply a ``store`` fixture
   (needs ``pytest`` and ``hypothesis``).
+- :mod:`custrec.testing.privacy_suite`: conformance tests for the store primitives
+  :mod:`custrec.privacy` needs to erase (``_scrub_audit``, ``_purge``); subclass
+  :class:`~custrec.testing.privacy_suite.PrivacySuite` with the same ``store`` fixture.
 - :mod:`custrec.testing.synthetic`: a seeded generator of realistic customers and history,
   fast enough for millions of records, for benchmarks and for measuring your own rules.
 
