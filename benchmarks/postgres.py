@@ -16,7 +16,7 @@ equivalent ``customers`` table, one transaction per batch.
 ``customers.find_by_phone(raw)``, in µs per lookup. Baselines: the indexed ``SELECT doc``
 (and the join through ``contacts`` given the normalised key) plus ``json.loads``.
 
-``classify.facts.pg``: :func:`custrec.classify.compute_facts` then three built-in
+``classify.facts.pg``: ``Classification.run`` with three built-in
 dimensions, exactly as ``classify.facts_sqlite`` runs them, on a PostgreSQL store; the
 baseline is the same custrec code on a SQLite store holding the same records, and both
 sides' labels are compared for every customer.
@@ -205,10 +205,8 @@ def facts_pg(ctx: Context) -> Iterator[Result]:
             results: dict[str, Any] = {}
 
             def on(store: Store, key: str) -> None:
-                population = bench_classify.compute_facts(
-                    store, bench_classify.AS_OF, currency=bench_classify.CURRENCY
-                )
-                results[key] = classification.classify(population)
+                run = classification.run(store, bench_classify.AS_OF, save=False)
+                results[key] = dict(run.types)
 
             ctx.progress(f"{name}: custrec on PostgreSQL, best of {ctx.repeat}")
             custrec = best_of(ctx.repeat, lambda: on(pg, "pg"))
