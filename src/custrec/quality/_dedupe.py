@@ -160,7 +160,9 @@ def _fit(
     points look like. A session never learns the fields that chose its pairs. Finally the
     prior is fitted over all candidate pairs.
     """
-    u = MatchModel.estimate_u(views, settings.u_sample_size, settings.seed)
+    # Twenty random pairs per record (up to the setting) estimate u well; more is waste.
+    sample = min(settings.u_sample_size, 20 * len(views))
+    u = MatchModel.estimate_u(views, sample, settings.seed)
     model = MatchModel.fit_em(Counter(), u)
     contact = Counter(
         {v: c for v, c in vectors.items() if v[_PHONE] == 2 or v[_EMAIL] == 2 or v[_HANDLE] == 1}
