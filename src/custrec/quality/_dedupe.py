@@ -160,8 +160,8 @@ def _fit(
     points look like. A session never learns the fields that chose its pairs. Finally the
     prior is fitted over all candidate pairs.
     """
-    # Twenty random pairs per record (up to the setting) estimate u well; more is waste.
-    sample = min(settings.u_sample_size, 20 * len(views))
+    # Ten random pairs per record (up to the setting) estimate u well; more is waste.
+    sample = min(settings.u_sample_size, 10 * len(views))
     u = MatchModel.estimate_u(views, sample, settings.seed)
     model = MatchModel.fit_em(Counter(), u)
     contact = Counter(

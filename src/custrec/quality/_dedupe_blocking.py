@@ -14,6 +14,7 @@ give its true duplicates a chance to meet.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 
 import attrs
@@ -126,22 +127,27 @@ def block(
     skipped: dict[str, int] = {}
     for name in check_passes(passes):
         keys = BLOCKING_PASSES[name]
-        blocks: dict[str, list[int]] = {}
+        blocks: dict[str, list[int]] = defaultdict(list)
         for index, view in enumerate(views):
-            for key in set(keys(view)):
-                blocks.setdefault(key, []).append(index)
+            for key in keys(view):
+                blocks[key].append(index)
         proposed = too_big = 0
         for members in blocks.values():
-            size = len(members)
+            if len(members) < 2:
+                continue
+            # A record repeats in a block when two of its keys coincide (two name tokens
+            # with one phonetic code); dict.fromkeys drops the repeats, keeping the order.
+            unique = list(dict.fromkeys(members))
+            size = len(unique)
             if size < 2:
                 continue
             if size > max_block_size:
                 too_big += 1
                 continue
             proposed += size * (size - 1) // 2
-            for at, left in enumerate(members):
+            for at, left in enumerate(unique):
                 base = left * n
-                found.update(base + right for right in members[at + 1 :])
+                found.update([base + right for right in unique[at + 1 :]])
         by_pass[name] = proposed
         skipped[name] = too_big
     pairs = [divmod(code, n) for code in sorted(found)]

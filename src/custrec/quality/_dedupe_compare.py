@@ -84,7 +84,7 @@ def _birth(a: MatchView, b: MatchView) -> Level:
         return 2, 0.9
     if abs(x.toordinal() - y.toordinal()) == 1:
         return 2, 0.9
-    if OSA.distance(x.strftime("%Y%m%d"), y.strftime("%Y%m%d"), score_cutoff=1) <= 1:
+    if OSA.distance(a.birth_digits, b.birth_digits, score_cutoff=1) <= 1:
         return 2, 0.8
     if x.year == y.year:
         return 1, 0.5

@@ -19,8 +19,8 @@ import functools
 import re
 import unicodedata
 from datetime import date
+from typing import NamedTuple
 
-import attrs
 import jellyfish
 
 from custrec.model import Customer, CustomerKind
@@ -112,9 +112,11 @@ def _fold(text: str | None) -> str:
     return "".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
-@attrs.frozen
-class MatchView:
+class MatchView(NamedTuple):
     """What matching reads of one customer. Empty strings and sets mean "not recorded".
+
+    A named tuple rather than an attrs class: one is built per record, and a tuple is
+    built several times faster.
 
     Attributes:
         id: The customer's id.
@@ -128,6 +130,7 @@ class MatchView:
         handles: Handle keys.
         external: External ids as ``system:id``.
         birth: The birth date.
+        birth_digits: The birth date as ``YYYYMMDD``, or ``""``.
         postcodes: Postal codes (spaces removed).
         cities: Cities (folded).
         streets: Streets (folded).
@@ -145,6 +148,7 @@ class MatchView:
     handles: frozenset[str]
     external: frozenset[str]
     birth: date | None
+    birth_digits: str
     postcodes: frozenset[str]
     cities: frozenset[str]
     streets: tuple[str, ...]
@@ -172,6 +176,7 @@ def view_of(customer: Customer) -> MatchView:
     tokens = romanise(raw_name) if raw_name else ()
     emails = frozenset(email.key for email in customer.emails)
     gender = customer.gender
+    birth = customer.birth_date
     return MatchView(
         id=customer.id,
         organisation=organisation,
@@ -183,7 +188,8 @@ def view_of(customer: Customer) -> MatchView:
         locals=frozenset(_local(key) for key in emails),
         handles=frozenset(handle.key for handle in customer.handles),
         external=frozenset(f"{system}:{ident}" for system, ident in customer.external_ids.items()),
-        birth=customer.birth_date,
+        birth=birth,
+        birth_digits=f"{birth.year:04d}{birth.month:02d}{birth.day:02d}" if birth else "",
         postcodes=frozenset(
             "".join(a.postal_code.split()) for a in customer.addresses if a.postal_code
         ),

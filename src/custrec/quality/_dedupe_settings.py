@@ -57,7 +57,8 @@ class DuplicateSettings:
         review_threshold: Match probability from which a pair is reported for review.
         max_cluster_size: Largest group; a pair that would make a group larger is left out
             and the group goes to review.
-        u_sample_size: Random pairs drawn to estimate the non-match probabilities.
+        u_sample_size: Most random pairs drawn to estimate the non-match probabilities (ten
+            per record up to this).
         seed: Seed of that draw (results are deterministic).
     """
 
@@ -66,7 +67,7 @@ class DuplicateSettings:
     merge_threshold: float = attrs.field(default=0.99, validator=_probability)
     review_threshold: float = attrs.field(default=0.6, validator=_probability)
     max_cluster_size: int = attrs.field(default=50, validator=_count(2))
-    u_sample_size: int = attrs.field(default=100_000, validator=_count(1))
+    u_sample_size: int = attrs.field(default=20_000, validator=_count(1))
     seed: int = attrs.field(default=0, validator=_count(0))
 
     def __attrs_post_init__(self) -> None:

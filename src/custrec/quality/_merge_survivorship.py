@@ -177,7 +177,7 @@ def survive(records: Sequence[Customer], survivor: Customer, rules: Survivorship
         "most_complete": complete,
     }
     # Unions list the survivor's items first, then the others from the most recent.
-    union_order = [survivor, *(r for r in recent if r.id != survivor.id)]
+    union_order = [survivor, *(r for r in recent if r is not survivor)]
     changes: dict[str, Any] = {}
     for field, strategy in rules.fields.items():
         if strategy == "union":
