@@ -14,7 +14,6 @@ give its true duplicates a chance to meet.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 
 import attrs
@@ -127,27 +126,36 @@ def block(
     skipped: dict[str, int] = {}
     for name in check_passes(passes):
         keys = BLOCKING_PASSES[name]
-        blocks: dict[str, list[int]] = defaultdict(list)
+        # Blocks by sorting keys rather than a dict of lists: strings and ints are not
+        # tracked by the garbage collector, a million small lists would be.
+        texts: list[str] = []
+        owners: list[int] = []
         for index, view in enumerate(views):
             for key in keys(view):
-                blocks[key].append(index)
+                texts.append(key)
+                owners.append(index)
+        order = sorted(range(len(texts)), key=texts.__getitem__)
         proposed = too_big = 0
-        for members in blocks.values():
-            if len(members) < 2:
-                continue
-            # A record repeats in a block when two of its keys coincide (two name tokens
-            # with one phonetic code); dict.fromkeys drops the repeats, keeping the order.
-            unique = list(dict.fromkeys(members))
-            size = len(unique)
-            if size < 2:
-                continue
-            if size > max_block_size:
-                too_big += 1
-                continue
-            proposed += size * (size - 1) // 2
-            for at, left in enumerate(unique):
-                base = left * n
-                found.update([base + right for right in unique[at + 1 :]])
+        start = 0
+        total = len(order)
+        while start < total:
+            key = texts[order[start]]
+            end = start + 1
+            while end < total and texts[order[end]] == key:
+                end += 1
+            if end - start > 1:
+                # A record repeats in a block when two of its keys coincide (two name
+                # tokens with one phonetic code).
+                members = sorted({owners[order[k]] for k in range(start, end)})
+                size = len(members)
+                if size > max_block_size:
+                    too_big += 1
+                elif size > 1:
+                    proposed += size * (size - 1) // 2
+                    for at, left in enumerate(members):
+                        base = left * n
+                        found.update([base + right for right in members[at + 1 :]])
+            start = end
         by_pass[name] = proposed
         skipped[name] = too_big
     pairs = [divmod(code, n) for code in sorted(found)]

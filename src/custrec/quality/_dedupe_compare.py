@@ -48,14 +48,18 @@ def _name(a: MatchView, b: MatchView) -> Level:
     return 0, similarity
 
 
-def _near_number(a: frozenset[str], b: frozenset[str]) -> bool:
+def _shared(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    return any(x in b for x in a)
+
+
+def _near_number(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     return any(len(x) == len(y) and OSA.distance(x, y, score_cutoff=1) <= 1 for x in a for y in b)
 
 
 def _phone(a: MatchView, b: MatchView) -> Level:
     if not a.phones or not b.phones:
         return -1, 0.0
-    if a.phones & b.phones:
+    if _shared(a.phones, b.phones):
         return 2, 1.0
     if _near_number(a.phones, b.phones):
         return 1, 0.9
@@ -65,9 +69,9 @@ def _phone(a: MatchView, b: MatchView) -> Level:
 def _email(a: MatchView, b: MatchView) -> Level:
     if not a.emails or not b.emails:
         return -1, 0.0
-    if a.emails & b.emails:
+    if _shared(a.emails, b.emails):
         return 2, 1.0
-    if a.locals & b.locals:
+    if _shared(a.locals, b.locals):
         return 1, 0.9
     if any(OSA.distance(x, y, score_cutoff=1) <= 1 for x in a.locals for y in b.locals):
         return 1, 0.8
@@ -94,12 +98,12 @@ def _birth(a: MatchView, b: MatchView) -> Level:
 def _address(a: MatchView, b: MatchView) -> Level:
     if not (a.postcodes or a.cities) or not (b.postcodes or b.cities):
         return -1, 0.0
-    same_area = bool(a.postcodes & b.postcodes)
+    same_area = _shared(a.postcodes, b.postcodes)
     if same_area and a.streets and b.streets:
         best = max(fuzz.token_set_ratio(x, y) for x in a.streets for y in b.streets)
         if best >= 85:
             return 2, best / 100
-    if same_area or a.cities & b.cities:
+    if same_area or _shared(a.cities, b.cities):
         return 1, 0.5
     return 0, 0.0
 
@@ -113,7 +117,7 @@ def _gender(a: MatchView, b: MatchView) -> Level:
 def _handle(a: MatchView, b: MatchView) -> Level:
     if not a.handles or not b.handles:
         return -1, 0.0
-    return (1, 1.0) if a.handles & b.handles else (0, 0.0)
+    return (1, 1.0) if _shared(a.handles, b.handles) else (0, 0.0)
 
 
 _COMPARATORS: tuple[tuple[str, Callable[[MatchView, MatchView], Level], int], ...] = (
