@@ -23,8 +23,9 @@ from collections.abc import Iterable, Mapping, Sequence
 import attrs
 
 from custrec.errors import ValidationError
+from custrec.model import Customer
 from custrec.quality._dedupe_compare import FIELDS, LEVELS, compare
-from custrec.quality._dedupe_prepare import MatchView
+from custrec.quality._dedupe_prepare import MatchView, view_of
 
 __all__ = ["MatchModel"]
 
@@ -218,13 +219,15 @@ class MatchModel:
 
     @classmethod
     def from_labelled(
-        cls, labelled: Iterable[tuple[MatchView, MatchView, bool]], prior: float | None = None
+        cls, labelled: Iterable[tuple[Customer, Customer, bool]], prior: float | None = None
     ) -> MatchModel:
         """Count ``m`` and ``u`` from pairs a person has labelled match or not.
 
         Args:
-            labelled: ``(record, record, is_match)`` triples, with both kinds present.
-            prior: Share of matches among candidate pairs; the labelled share when ``None``.
+            labelled: ``(customer, customer, is_match)`` triples, with both kinds present.
+            prior: Share of matches among *all* pairs of the data the model will score
+                (about duplicates / records² × 2); the labelled share when ``None``, which
+                suits only data as rich in matches as the labels.
 
         Returns:
             The model.
@@ -238,7 +241,7 @@ class MatchModel:
         for left, right, is_match in labelled:
             key = bool(is_match)
             pairs[key] += 1
-            for field, level in enumerate(compare(left, right)):
+            for field, level in enumerate(compare(view_of(left), view_of(right))):
                 if level >= 0:
                     tables[key][field][level] += 1
                     seen[key][field] += 1
