@@ -16,10 +16,12 @@ from hypothesis import strategies as st
 from custrec.errors import ConflictError, NotFoundError, ValidationError
 from custrec.model import Channel, Customer, HistoryRecord, Interaction, Phone
 from custrec.quality import MERGES, Survivorship, merge, merge_record, unmerge
+from custrec.quality._merge_survivorship import survive
 from custrec.store import Store, open_store
-from custrec.testing import duplicates, synthetic
+from custrec.testing import duplicates, strategies, synthetic
 
 BACKENDS = ("memory", "sqlite")
+FIELDS = ("name", "gender", "birth_date", "company", "notes", "owner")
 
 
 @contextlib.contextmanager
@@ -223,3 +225,33 @@ class TestUnmerge:
         store.interactions.add(later)
         unmerge(store, done.id)
         assert store.interactions.get("L").customer_id == done.survivor
+
+
+class TestSurvivorshipProperties:
+    @settings(max_examples=50)
+    @given(records=st.lists(strategies.customers(), min_size=2, max_size=5), data=st.data())
+    def test_union_keeps_every_contact_point(
+        self, records: list[Customer], data: st.DataObject
+    ) -> None:
+        """Whatever the records, the merged one has every phone, email, handle, tag, interest."""
+        survivor = data.draw(st.sampled_from(records))
+        merged = survive(records, survivor, Survivorship())
+        assert merged.id == survivor.id
+        assert set().union(*map(phone_keys, records)) <= phone_keys(merged)
+        assert {e.key for c in records for e in c.emails} <= {e.key for e in merged.emails}
+        assert {h.key for c in records for h in c.handles} <= {h.key for h in merged.handles}
+        assert frozenset().union(*(c.tags for c in records)) == merged.tags
+        assert {i for c in records for i in c.interests} <= set(merged.interests)
+        assert sum(p.primary for p in merged.phones) <= 1
+        assert merged.created_at == min(c.created_at for c in records)
+
+    @settings(max_examples=50)
+    @given(records=st.lists(strategies.customers(), min_size=2, max_size=4), data=st.data())
+    def test_single_value_strategies_pick_an_input_value(
+        self, records: list[Customer], data: st.DataObject
+    ) -> None:
+        """Every single-value strategy takes its value from one of the inputs."""
+        strategy = data.draw(st.sampled_from(["most_recent", "most_complete", "oldest"]))
+        merged = survive(records, records[0], Survivorship(dict.fromkeys(FIELDS, strategy)))
+        for field in FIELDS:
+            assert getattr(merged, field) in [getattr(c, field) for c in records]
