@@ -24,10 +24,11 @@ A baseline that is not installed (``pip install 'custrec[bench]'``) or fails is 
 its reason on stderr. With ``--smoke``, or when neither runs, the baseline is exact matching
 on phone or email (what most CRMs do), so the row always has one.
 
-Rows: ``dedupe.synthetic`` is custrec's time in seconds with the faster baseline's;
-``dedupe.synthetic.f1`` holds custrec's F1 as its value and the baseline's F1 as the
-baseline value. Precision, recall, F1, reduction ratio and pair completeness of every size
-and side are printed on stderr.
+Rows (for the largest size): ``dedupe.synthetic`` is custrec's time in seconds with the
+faster baseline's; ``dedupe.synthetic.f1`` holds custrec's F1 as its value and the best
+baseline F1 as the baseline value (so its ratio is higher-is-better, unlike the times).
+Precision, recall, F1, reduction ratio and pair completeness of every size and side are
+printed on stderr.
 """
 
 from __future__ import annotations
@@ -176,7 +177,7 @@ def _timed(step: Callable[[], list[list[str]]]) -> tuple[float, list[list[str]]]
 @benchmark("dedupe.synthetic", "dedupe.synthetic.f1")
 def dedupe_synthetic(ctx: Context) -> Iterator[Result]:
     sizes = {"smoke": [500], "default": [10_000, 100_000], "full": [10_000, 100_000, 1_000_000]}
-    last: tuple[float, float, str, float, float] | None = None
+    last: tuple[float, float, str, float, str, float] | None = None
     for size in sizes[ctx.mode]:
         with building_inputs():
             data = duplicates.generate(size, seed=1)
@@ -204,7 +205,8 @@ def dedupe_synthetic(ctx: Context) -> Iterator[Result]:
                 ("recordlinkage", lambda rows=rows: _recordlinkage(rows)),
                 ("splink duckdb", lambda rows=rows: _splink(rows)),
             ]
-        best: tuple[float, str, float] | None = None
+        best: tuple[float, str, float] | None = None  # the fastest baseline
+        most: tuple[float, str] | None = None  # the baseline with the highest F1
         for name, step in sides:
             try:
                 seconds, groups = _timed(step)
@@ -220,12 +222,16 @@ def dedupe_synthetic(ctx: Context) -> Iterator[Result]:
             ctx.progress(f"  {name:12} P={bp:.4f} R={br:.4f} F1={bf:.4f} time={seconds:.2f}s")
             if best is None or seconds < best[0]:
                 best = (seconds, name, bf)
+            if most is None or bf > most[0]:
+                most = (bf, name)
         if best is None:
             seconds, groups = _timed(lambda rows=rows: _exact_keys(rows))
             best = (seconds, "exact phone/email", _scores(_pairs_of(groups), truth)[2])
-        last = (ours, f1, best[1], best[0], best[2])
+        if most is None:
+            most = (best[2], best[1])
+        last = (ours, f1, best[1], best[0], most[1], most[0])
     if last is None:
         raise RuntimeError("no size was run")
-    ours, f1, name, theirs, their_f1 = last
-    yield Result("dedupe.synthetic", ours, "s", name, theirs)
-    yield Result("dedupe.synthetic.f1", f1, "F1", f"{name} F1", max(their_f1, 1e-9))
+    ours, f1, fastest, theirs, best_name, best_f1 = last
+    yield Result("dedupe.synthetic", ours, "s", fastest, theirs)
+    yield Result("dedupe.synthetic.f1", f1, "F1", f"{best_name} F1", max(best_f1, 1e-9))
