@@ -150,6 +150,27 @@ class TestFindDuplicates:
             DuplicateSettings(review_threshold=0.99, merge_threshold=0.9)
 
 
+class TestEdges:
+    def test_nothing_in_nothing_out(self) -> None:
+        """No customers, or one, give no pairs and no clusters."""
+        for customers in ([], [Customer(id="A", name="张三")]):
+            found = find_duplicates(customers)
+            assert (found.pairs, found.clusters) == ((), ())
+
+    def test_repeated_id_is_refused(self) -> None:
+        """Two records with one id cannot be told apart, so they are refused by name."""
+        with pytest.raises(ValidationError, match="C1"):
+            find_duplicates([Customer(id="C1"), Customer(id="C1")])
+
+    def test_person_and_organisation_never_pair(self) -> None:
+        """A company sharing its owner's mobile is not the owner."""
+        phone = [Phone("13800138000")]
+        owner = Customer(id="P", name="张三", phones=phone)
+        shop = Customer(id="O", name="张三餐饮有限公司", kind="organisation", phones=phone)
+        views = [view_of(owner), view_of(shop)]
+        assert block(views, ["phone"], 10)[0] == []
+
+
 class TestClustering:
     @settings(max_examples=20)
     @given(seed=st.integers(0, 1_000))

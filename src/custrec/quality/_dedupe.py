@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -15,6 +16,7 @@ from typing import Literal
 
 import attrs
 
+from custrec.errors import ValidationError
 from custrec.model import Customer
 from custrec.quality._dedupe_blocking import BlockingStats, block
 from custrec.quality._dedupe_cluster import cluster
@@ -122,6 +124,9 @@ def _views(customers: Iterable[Customer], progress: Stage | None) -> list[MatchV
             progress("prepare", count)
     # Sorting by id makes everything after independent of the input order.
     views.sort(key=lambda view: view.id)
+    for before, after in itertools.pairwise(views):
+        if before.id == after.id:
+            raise ValidationError("customers", after.id, "the same id appears twice")
     return views
 
 
@@ -219,6 +224,9 @@ def find_duplicates(
 
     Returns:
         Scored pairs with per-field evidence, and clusters with a decision.
+
+    Raises:
+        ValidationError: Two customers have the same id.
     """
     settings = settings or DuplicateSettings()
     views = _views(customers, progress)

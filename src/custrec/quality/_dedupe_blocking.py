@@ -9,7 +9,7 @@ with the number of records, not its square.
 A block larger than ``max_block_size`` (a phone number shared by a whole office, a very
 common name with a common birth date) is skipped, and counted, rather than compared pair
 by pair: it would cost quadratic time and mostly yield non-matches. The other passes still
-give its true duplicates a chance to meet.
+give its true duplicates a chance to meet. A person and an organisation are never paired.
 """
 
 from __future__ import annotations
@@ -158,5 +158,11 @@ def block(
             start = end
         by_pass[name] = proposed
         skipped[name] = too_big
-    pairs = [divmod(code, n) for code in sorted(found)]
+    # A person and an organisation are never one customer, whatever they share (a
+    # company's number is often its owner's mobile).
+    pairs = [
+        (i, j)
+        for i, j in (divmod(code, n) for code in sorted(found))
+        if views[i].organisation == views[j].organisation
+    ]
     return pairs, BlockingStats(n, len(pairs), by_pass, skipped)
