@@ -3,7 +3,7 @@
 The data: :func:`custrec.testing.duplicates.generate` (seed 1): N distinct customers, a fifth
 of them entered again one to five times with typos, homophones, pinyin, nicknames, new or
 reformatted phones, changed emails, swapped birth dates, moved or missing addresses. Sizes:
-10k and 100k originals by default (the row reports the largest), 1M with ``--full``, 500
+10k and 100k originals by default (the row reports the largest), 1M with ``--full``, 300
 with ``--smoke``.
 
 custrec's side is :func:`custrec.quality.find_duplicates` with its defaults: every blocking
@@ -176,7 +176,7 @@ def _timed(step: Callable[[], list[list[str]]]) -> tuple[float, list[list[str]]]
 
 @benchmark("dedupe.synthetic", "dedupe.synthetic.f1")
 def dedupe_synthetic(ctx: Context) -> Iterator[Result]:
-    sizes = {"smoke": [500], "default": [10_000, 100_000], "full": [10_000, 100_000, 1_000_000]}
+    sizes = {"smoke": [300], "default": [10_000, 100_000], "full": [10_000, 100_000, 1_000_000]}
     last: tuple[float, float, str, float, str, float] | None = None
     for size in sizes[ctx.mode]:
         with building_inputs():
