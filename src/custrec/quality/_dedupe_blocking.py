@@ -42,6 +42,13 @@ def _name_postcode(view: MatchView) -> Iterable[str]:
             yield f"{name}|{postcode}"
 
 
+def _name_street(view: MatchView) -> Iterable[str]:
+    if view.phonetic:
+        name = " ".join(view.phonetic)
+        for street in view.streets:
+            yield f"{name}|{street[:12]}"
+
+
 def _birth_postcode(view: MatchView) -> Iterable[str]:
     if view.birth:
         for postcode in view.postcodes:
@@ -61,9 +68,15 @@ BLOCKING_PASSES: dict[str, Callable[[MatchView], Iterable[str]]] = {
     "name_birth": _name_birth,
     "name_token_birth": _token_birth,
     "name_postcode": _name_postcode,
+    "name_street": _name_street,
     "birth_postcode": _birth_postcode,
 }
-"""The blocking passes by name: each turns a record into the keys it is blocked under."""
+"""The blocking passes by name: each turns a record into the keys it is blocked under.
+
+``name_street`` is the name with the start of the street (12 characters: the road and the
+number). ``name_postcode`` is not a default: a postal code covers a whole district, so its
+blocks grow with the file and the pairs it proposes grow with the square of the file.
+"""
 
 
 @attrs.frozen
