@@ -10,6 +10,9 @@
   scores and JSON / CSV / text exports.
 - Normalisers (:func:`normalize`, :func:`normalize_store`) fix what can be fixed
   mechanically and say what they changed.
+- Duplicates: :func:`find_duplicates` scores candidate pairs (blocking, fuzzy comparison, a
+  Fellegi–Sunter model) and clusters them; :func:`merge` joins customers with survivorship
+  rules and :func:`unmerge` undoes it; :func:`add_or_match` guards imports.
 """
 
 from custrec.quality._check import Check, CheckContext, Finding, RecordCheck, Severity, to_severity
@@ -20,6 +23,25 @@ from custrec.quality._consistency import (
     RefundWithinPaid,
     TotalMatchesItems,
 )
+from custrec.quality._dedupe import (
+    CandidatePair,
+    DuplicateCluster,
+    DuplicateReport,
+    FieldComparison,
+    find_duplicates,
+    find_duplicates_in_store,
+    train_model,
+)
+from custrec.quality._dedupe_blocking import BLOCKING_PASSES, BlockingStats
+from custrec.quality._dedupe_guard import (
+    NATURAL_KEYS,
+    GuardResult,
+    add_or_match,
+    find_likely_duplicates,
+)
+from custrec.quality._dedupe_model import MatchModel
+from custrec.quality._dedupe_prepare import romanise
+from custrec.quality._dedupe_settings import DuplicateSettings
 from custrec.quality._email import email_problem
 from custrec.quality._exact import ExactDuplicates
 from custrec.quality._integrity import (
@@ -36,6 +58,8 @@ from custrec.quality._mask import (
     mask_phone,
     mask_text,
 )
+from custrec.quality._merge import MERGES, MergeRecord, merge, merge_record, unmerge
+from custrec.quality._merge_survivorship import STRATEGIES, Survivorship
 from custrec.quality._normalize import (
     NORMALISERS,
     Change,
@@ -74,30 +98,43 @@ from custrec.quality._validity import (
 )
 
 __all__ = [
+    "BLOCKING_PASSES",
     "CHECK_GROUP",
     "CITY_NAMES",
     "DEFAULT_AUDIT_CYCLE_DAYS",
     "MARKETING_KEYWORDS",
+    "MERGES",
+    "NATURAL_KEYS",
     "NORMALISERS",
     "PENALTIES",
     "PERSONAL_FIELDS",
     "POSTAL_CODES",
     "PROVINCE_NAMES",
+    "STRATEGIES",
     "AfterSalesAfterSale",
     "AgeMatchesBirthDate",
     "BirthDatePlausible",
+    "BlockingStats",
+    "CandidatePair",
     "Change",
     "Check",
     "CheckContext",
     "CheckFactory",
     "CurrencyConsistent",
     "CustomFieldsValid",
+    "DuplicateCluster",
+    "DuplicateReport",
+    "DuplicateSettings",
     "EmailValid",
     "ExactDuplicates",
     "ExpressionCheck",
+    "FieldComparison",
     "Finding",
     "FunctionCheck",
+    "GuardResult",
     "MarketingConsent",
+    "MatchModel",
+    "MergeRecord",
     "NoFutureDates",
     "Normaliser",
     "Outliers",
@@ -109,19 +146,26 @@ __all__ = [
     "RequiredFields",
     "Severity",
     "Staleness",
+    "Survivorship",
     "TotalMatchesItems",
     "UnknownCustomer",
+    "add_or_match",
     "build_checks",
     "check",
     "check_factories",
     "consent_in_force",
     "email_problem",
+    "find_duplicates",
+    "find_duplicates_in_store",
+    "find_likely_duplicates",
     "half_width",
     "mask",
     "mask_email",
     "mask_name",
     "mask_phone",
     "mask_text",
+    "merge",
+    "merge_record",
     "normalize",
     "normalize_full_width",
     "normalize_latin_names",
@@ -133,6 +177,9 @@ __all__ = [
     "register_check",
     "robust_scores",
     "robust_z",
+    "romanise",
     "run_checks",
     "to_severity",
+    "train_model",
+    "unmerge",
 ]

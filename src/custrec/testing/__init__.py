@@ -14,6 +14,9 @@ Import what you need from its submodules; nothing is imported here, so that impo
   :class:`~custrec.testing.privacy_suite.PrivacySuite` with the same ``store`` fixture.
 - :mod:`custrec.testing.synthetic`: a seeded generator of realistic customers and history,
   fast enough for millions of records, for benchmarks and for measuring your own rules.
+- :mod:`custrec.testing.duplicates`: the same customers with planted duplicates (typos,
+  homophones, pinyin, nicknames, new phones…) and the truth about them, for measuring
+  duplicate detection on your kind of data.
 
 >>> from custrec.testing import strategies
 >>> strategies.customers()  # doctest: +SKIP

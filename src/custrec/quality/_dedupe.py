@@ -1,0 +1,316 @@
+"""Finding duplicate customers: block, compare, score, cluster.
+
+>>> from custrec.quality import find_duplicates
+>>> found = find_duplicates(customers)  # doctest: +SKIP
+>>> for group in found.clusters:  # doctest: +SKIP
+...     print(group.ids, group.decision)
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import Literal
+
+import attrs
+
+from custrec.errors import ValidationError
+from custrec.model import Customer
+from custrec.quality._dedupe_blocking import BlockingStats, block
+from custrec.quality._dedupe_cluster import cluster
+from custrec.quality._dedupe_compare import FIELDS, compare, compare_detail
+from custrec.quality._dedupe_model import MatchModel
+from custrec.quality._dedupe_prepare import MatchView, view_of
+from custrec.quality._dedupe_settings import DuplicateSettings
+from custrec.store import Store
+
+__all__ = [
+    "CandidatePair",
+    "DuplicateCluster",
+    "DuplicateReport",
+    "FieldComparison",
+    "find_duplicates",
+    "find_duplicates_in_store",
+    "train_model",
+]
+
+Decision = Literal["merge", "review"]
+Stage = Callable[[str, int], None]
+"""A progress callback: called with the stage (``"prepare"``, ``"compare"``) and a count."""
+
+_STEP = 10_000
+
+
+@attrs.frozen
+class FieldComparison:
+    """How one field of a pair compared.
+
+    Attributes:
+        field: The field (``"name"``, ``"phone"``…).
+        level: 0 = different, higher = more alike, -1 = missing in a record.
+        similarity: From 0 to 1, for reading.
+        weight: The level's evidence, ``log2(m/u)``: positive for a match, negative against.
+    """
+
+    field: str
+    level: int
+    similarity: float
+    weight: float
+
+
+@attrs.frozen
+class CandidatePair:
+    """Two records that may be one customer, with the evidence.
+
+    Attributes:
+        left: The smaller id.
+        right: The larger id.
+        probability: Match probability.
+        weight: Match weight (log2 odds).
+        fields: The comparison of each field: why it matched.
+        decision: ``"merge"`` from the merge threshold, else ``"review"``.
+    """
+
+    left: str
+    right: str
+    probability: float
+    weight: float
+    fields: tuple[FieldComparison, ...]
+    decision: Decision
+
+
+@attrs.frozen
+class DuplicateCluster:
+    """Records found to be one customer.
+
+    Attributes:
+        ids: The records, sorted.
+        probability: The weakest match probability among the pairs that linked them.
+        decision: ``"merge"`` when every linking pair reaches the merge threshold and the
+            group was not capped; else ``"review"``.
+        capped: Whether a link was left out to keep the group under the size limit.
+    """
+
+    ids: tuple[str, ...]
+    probability: float
+    decision: Decision
+    capped: bool
+
+
+@attrs.frozen
+class DuplicateReport:
+    """What :func:`find_duplicates` found.
+
+    Attributes:
+        pairs: Pairs at or above the review threshold, sorted by ids.
+        clusters: Groups linked by those pairs.
+        model: The Fellegi–Sunter model used (estimated, or given).
+        blocking: What blocking did (candidate pairs, reduction ratio…).
+    """
+
+    pairs: tuple[CandidatePair, ...]
+    clusters: tuple[DuplicateCluster, ...]
+    model: MatchModel
+    blocking: BlockingStats
+
+
+def _views(customers: Iterable[Customer], progress: Stage | None) -> list[MatchView]:
+    views = []
+    for count, customer in enumerate(customers, start=1):
+        views.append(view_of(customer))
+        if progress is not None and count % _STEP == 0:
+            progress("prepare", count)
+    # Sorting by id makes everything after independent of the input order.
+    views.sort(key=lambda view: view.id)
+    for before, after in itertools.pairwise(views):
+        if before.id == after.id:
+            raise ValidationError("customers", after.id, "the same id appears twice")
+    return views
+
+
+def train_model(
+    customers: Iterable[Customer], settings: DuplicateSettings | None = None
+) -> MatchModel:
+    """Estimate a match model from unlabelled customers (u by sampling, m by EM).
+
+    Args:
+        customers: The customers to learn from.
+        settings: Blocking and sampling settings; the defaults when ``None``.
+
+    Returns:
+        The model, to pass to :func:`find_duplicates` (or to store with
+        :meth:`MatchModel.as_dict`).
+    """
+    settings = settings or DuplicateSettings()
+    views = _views(customers, None)
+    pairs, _ = block(views, settings.blocking, settings.max_block_size)
+    vectors = Counter(compare(views[i], views[j]) for i, j in pairs)
+    return _fit(views, vectors, settings)
+
+
+# Field indices in a comparison vector (see FIELDS).
+_NAME, _PHONE, _EMAIL, _BIRTH, _ADDRESS, _GENDER, _HANDLE = range(len(FIELDS))
+_MIN_SESSION = 20  # fewer pairs than this teach EM nothing; their fields keep the defaults
+
+
+def _fit(
+    views: list[MatchView], vectors: Counter[tuple[int, ...]], settings: DuplicateSettings
+) -> MatchModel:
+    """Estimate the model the way Splink does: u by sampling, m by EM in two sessions.
+
+    Pairs that share a contact point teach what names, birth dates and addresses of
+    matches look like; pairs with the same name and birth date teach what their contact
+    points look like. A session never learns the fields that chose its pairs. Finally the
+    prior is fitted over all candidate pairs.
+    """
+    # Ten random pairs per record (up to the setting) estimate u well; more is waste.
+    sample = min(settings.u_sample_size, 10 * len(views))
+    u = MatchModel.estimate_u(views, sample, settings.seed)
+    model = MatchModel.fit_em(Counter(), u)
+    contact = Counter(
+        {v: c for v, c in vectors.items() if v[_PHONE] == 2 or v[_EMAIL] == 2 or v[_HANDLE] == 1}
+    )
+    if sum(contact.values()) >= _MIN_SESSION:
+        model = MatchModel.fit_em(
+            contact, u, ignore=frozenset({_PHONE, _EMAIL, _HANDLE}), start=model
+        )
+    person = Counter({v: c for v, c in vectors.items() if v[_NAME] >= 3 and v[_BIRTH] == 3})
+    if sum(person.values()) >= _MIN_SESSION:
+        model = MatchModel.fit_em(
+            person,
+            u,
+            ignore=frozenset({_NAME, _BIRTH, _ADDRESS, _GENDER}),
+            start=model,
+        )
+    model = model.fit_prior(vectors)
+    # The prior over *all* pairs, like u: blocking chose the candidates, but the evidence
+    # of a pair must be weighed against how rare a match is among pairs in general.
+    n = len(views)
+    everything = n * (n - 1) // 2
+    matches = model.prior * sum(vectors.values())
+    return attrs.evolve(
+        model, prior=min(max(matches / everything, 1e-12), 0.5) if everything else 0.5
+    )
+
+
+def _name_frequencies(views: list[MatchView]) -> dict[str, float]:
+    counts = Counter(view.roman for view in views if view.roman)
+    total = len(views)
+    return {name: count / total for name, count in counts.items()}
+
+
+def _name_adjustment(model: MatchModel, level: int, frequency: float) -> float:
+    """``log2(u / tf)``: added to the weight of an agreeing name with this frequency."""
+    return math.log2(model.u[_NAME][level]) - math.log2(frequency)
+
+
+def find_duplicates(
+    customers: Iterable[Customer],
+    *,
+    settings: DuplicateSettings | None = None,
+    model: MatchModel | None = None,
+    progress: Stage | None = None,
+) -> DuplicateReport:
+    """Find customers that are probably the same person or organisation.
+
+    Args:
+        customers: The customers (ids must be distinct).
+        settings: Blocking, thresholds and limits; the defaults when ``None`` (see
+            :meth:`DuplicateSettings.from_template` to read them from a template).
+        model: A fitted model; when ``None`` one is estimated from these customers.
+        progress: Called with a stage name and a count as the work goes on.
+
+    Returns:
+        Scored pairs with per-field evidence, and clusters with a decision.
+
+    Raises:
+        ValidationError: Two customers have the same id.
+    """
+    settings = settings or DuplicateSettings()
+    views = _views(customers, progress)
+    pairs, stats = block(views, settings.blocking, settings.max_block_size)
+    vectors = []
+    for count, (i, j) in enumerate(pairs, start=1):
+        vectors.append(compare(views[i], views[j]))
+        if progress is not None and count % _STEP == 0:
+            progress("compare", count)
+    if model is None:
+        model = _fit(views, Counter(vectors), settings)
+    weights: dict[tuple[int, ...], float] = {}
+    frequency = _name_frequencies(views)
+    kept: list[CandidatePair] = []
+    for (i, j), vector in zip(pairs, vectors, strict=True):
+        weight = weights.get(vector)
+        if weight is None:
+            weight = weights[vector] = model.weight(vector)
+        level = vector[_NAME]
+        if level >= 3:
+            # Term frequency: the same rare name says more than the same common one.
+            weight += _name_adjustment(model, level, frequency[views[i].roman])
+        p = 1.0 / (1.0 + math.pow(2.0, -weight))
+        if p >= settings.review_threshold:
+            kept.append(_pair(model, views[i], views[j], weight, settings))
+    groups = cluster(
+        ((pair.left, pair.right, pair.probability) for pair in kept), settings.max_cluster_size
+    )
+    clusters = tuple(
+        DuplicateCluster(
+            ids=group.ids,
+            probability=group.weakest,
+            decision="merge"
+            if group.weakest >= settings.merge_threshold and not group.capped
+            else "review",
+            capped=group.capped,
+        )
+        for group in groups
+    )
+    return DuplicateReport(tuple(kept), clusters, model, stats)
+
+
+def _pair(
+    model: MatchModel, a: MatchView, b: MatchView, weight: float, settings: DuplicateSettings
+) -> CandidatePair:
+    detail = compare_detail(a, b)
+    adjustment = weight - model.weight(tuple(level for level, _ in detail))
+    fields = tuple(
+        FieldComparison(
+            name,
+            level,
+            similarity,
+            model.field_weight(index, level) + (adjustment if index == _NAME else 0.0),
+        )
+        for index, (name, (level, similarity)) in enumerate(zip(FIELDS, detail, strict=True))
+    )
+    p = 1.0 / (1.0 + math.pow(2.0, -weight))
+    return CandidatePair(
+        left=a.id,
+        right=b.id,
+        probability=p,
+        weight=weight,
+        fields=fields,
+        decision="merge" if p >= settings.merge_threshold else "review",
+    )
+
+
+def find_duplicates_in_store(
+    store: Store,
+    *,
+    settings: DuplicateSettings | None = None,
+    model: MatchModel | None = None,
+    progress: Stage | None = None,
+) -> DuplicateReport:
+    """Find duplicates among a store's customers (read in batches).
+
+    Args:
+        store: The store.
+        settings: As for :func:`find_duplicates`.
+        model: As for :func:`find_duplicates`.
+        progress: As for :func:`find_duplicates`.
+
+    Returns:
+        As :func:`find_duplicates`.
+    """
+    customers = (c for batch in store.customers.iter_batches(5_000) for c in batch)
+    return find_duplicates(customers, settings=settings, model=model, progress=progress)

@@ -1,0 +1,181 @@
+"""Blocking: which pairs of customers are worth comparing at all.
+
+Comparing every pair of a million customers is half a trillion comparisons. Blocking
+compares only records that share a key in at least one *pass*: the same phone number, the
+same email, the same phonetic name and birth date… The union of the passes is the set of
+candidate pairs. Each pass is cheap (a dictionary from key to records), and the work grows
+with the number of records, not its square.
+
+A block larger than ``max_block_size`` (a phone number shared by a whole office, a very
+common name with a common birth date) is skipped, and counted, rather than compared pair
+by pair: it would cost quadratic time and mostly yield non-matches. The other passes still
+give its true duplicates a chance to meet. A person and an organisation are never paired.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+
+import attrs
+
+from custrec.errors import ValidationError
+from custrec.quality._dedupe_prepare import MatchView
+
+__all__ = ["BLOCKING_PASSES", "BlockingStats", "block"]
+
+
+def _name_birth(view: MatchView) -> Iterable[str]:
+    if view.phonetic and view.birth:
+        yield f"{' '.join(view.phonetic)}|{view.birth.isoformat()}"
+
+
+def _token_birth(view: MatchView) -> Iterable[str]:
+    if view.birth:
+        for code in view.phonetic:
+            yield f"{code}|{view.birth.isoformat()}"
+
+
+def _name_postcode(view: MatchView) -> Iterable[str]:
+    if view.phonetic:
+        name = " ".join(view.phonetic)
+        for postcode in view.postcodes:
+            yield f"{name}|{postcode}"
+
+
+def _name_street(view: MatchView) -> Iterable[str]:
+    if view.phonetic:
+        name = " ".join(view.phonetic)
+        for street in view.streets:
+            yield f"{name}|{street[:12]}"
+
+
+def _birth_postcode(view: MatchView) -> Iterable[str]:
+    if view.birth:
+        for postcode in view.postcodes:
+            yield f"{view.birth.isoformat()}|{postcode}"
+
+
+def _email_local(view: MatchView) -> Iterable[str]:
+    return (local for local in view.locals if len(local) >= 5)
+
+
+BLOCKING_PASSES: dict[str, Callable[[MatchView], Iterable[str]]] = {
+    "phone": lambda view: view.phones,
+    "email": lambda view: view.emails,
+    "email_local": _email_local,
+    "handle": lambda view: view.handles,
+    "external_id": lambda view: view.external,
+    "name_birth": _name_birth,
+    "name_token_birth": _token_birth,
+    "name_postcode": _name_postcode,
+    "name_street": _name_street,
+    "birth_postcode": _birth_postcode,
+}
+"""The blocking passes by name: each turns a record into the keys it is blocked under.
+
+``name_street`` is the name with the start of the street (12 characters: the road and the
+number). ``name_postcode`` is not a default: a postal code covers a whole district, so its
+blocks grow with the file and the pairs it proposes grow with the square of the file.
+"""
+
+
+@attrs.frozen
+class BlockingStats:
+    """What blocking did.
+
+    Attributes:
+        records: How many records were blocked.
+        candidate_pairs: Distinct pairs to compare (the union of the passes).
+        pairs_by_pass: Pairs each pass proposed (before the union).
+        skipped_blocks: Blocks larger than the limit, by pass.
+        reduction_ratio: 1 − candidate pairs / all pairs: the share of comparisons saved.
+    """
+
+    records: int
+    candidate_pairs: int
+    pairs_by_pass: dict[str, int]
+    skipped_blocks: dict[str, int]
+
+    @property
+    def reduction_ratio(self) -> float:
+        """The share of all pairs that blocking saved from comparison."""
+        total = self.records * (self.records - 1) // 2
+        return 1.0 - self.candidate_pairs / total if total else 1.0
+
+
+def check_passes(passes: Sequence[str]) -> tuple[str, ...]:
+    """Return ``passes`` as a tuple, refusing unknown names.
+
+    Raises:
+        ValidationError: A pass is unknown.
+    """
+    for name in passes:
+        if name not in BLOCKING_PASSES:
+            raise ValidationError(
+                "blocking", name, f"unknown pass; known: {', '.join(BLOCKING_PASSES)}"
+            )
+    return tuple(passes)
+
+
+def block(
+    views: Sequence[MatchView], passes: Sequence[str], max_block_size: int
+) -> tuple[list[tuple[int, int]], BlockingStats]:
+    """Return the candidate pairs of ``views`` (as index pairs, smaller first, sorted).
+
+    Args:
+        views: The records.
+        passes: Names from :data:`BLOCKING_PASSES`.
+        max_block_size: Blocks with more records are skipped.
+
+    Returns:
+        The pairs and what blocking did.
+
+    Raises:
+        ValidationError: A pass is unknown.
+    """
+    n = len(views)
+    found: set[int] = set()
+    by_pass: dict[str, int] = {}
+    skipped: dict[str, int] = {}
+    for name in check_passes(passes):
+        keys = BLOCKING_PASSES[name]
+        # Blocks by sorting keys rather than a dict of lists: strings and ints are not
+        # tracked by the garbage collector, a million small lists would be.
+        texts: list[str] = []
+        owners: list[int] = []
+        for index, view in enumerate(views):
+            for key in keys(view):
+                texts.append(key)
+                owners.append(index)
+        order = sorted(range(len(texts)), key=texts.__getitem__)
+        proposed = too_big = 0
+        start = 0
+        total = len(order)
+        while start < total:
+            key = texts[order[start]]
+            end = start + 1
+            while end < total and texts[order[end]] == key:
+                end += 1
+            if end - start > 1:
+                # A record repeats in a block when two of its keys coincide (two name
+                # tokens with one phonetic code).
+                members = sorted({owners[order[k]] for k in range(start, end)})
+                size = len(members)
+                if size > max_block_size:
+                    too_big += 1
+                elif size > 1:
+                    proposed += size * (size - 1) // 2
+                    for at, left in enumerate(members):
+                        base = left * n
+                        found.update([base + right for right in members[at + 1 :]])
+            start = end
+        by_pass[name] = proposed
+        skipped[name] = too_big
+    # A person and an organisation are never one customer, whatever they share (a
+    # company's number is often its owner's mobile).
+    pairs = [
+        (i, j)
+        for i, j in (divmod(code, n) for code in sorted(found))
+        if views[i].organisation == views[j].organisation
+    ]
+    return pairs, BlockingStats(n, len(pairs), by_pass, skipped)
