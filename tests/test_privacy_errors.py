@@ -45,3 +45,11 @@ class TestMessagesMaskPersonalData:
             from_dict(document)
         assert "li@abc.com" not in str(caught.value)
         assert Email("li@abc.com").address == "li@abc.com"
+
+    def test_a_huge_value_gives_a_short_masked_message(self) -> None:
+        """A cell of a million characters is shown by its start, emails in it masked."""
+        value = "zhangsan@abc.com " + "a" * 1_000_000
+        error = ValidationError("notes", value, "too long")
+        assert len(str(error)) < 200
+        assert "zhangsan@" not in str(error)
+        assert error.value == value
