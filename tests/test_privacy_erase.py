@@ -9,6 +9,7 @@ from pathlib import Path
 import attrs
 import pytest
 
+import pgserver as pg
 from custrec import (
     Customer,
     Email,
@@ -53,6 +54,17 @@ def _victim() -> Customer:
         emails=[Email("ouyang.nana@example.cn")],
         notes="欧阳娜娜 likes jasmine tea",
     )
+
+
+class TestPostgresPrivacy(PrivacySuite):
+    """The PostgreSQL store passes the privacy conformance suite (fresh schema per test)."""
+
+    @pytest.fixture
+    def store(self) -> Iterator[Store]:
+        for schema in pg.fresh_schema():
+            opened = open_store(pg.store_url(schema))
+            yield opened
+            opened.close()
 
 
 class TestErase:

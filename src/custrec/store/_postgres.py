@@ -483,6 +483,52 @@ class PostgresStore(Store):
                 (collection, key, schema.encode_document(document)),
             )
 
+    # -- privacy primitives (custrec.privacy.erase and retention) --------------------------
+
+    def _scrub_audit(self, record_type: str, record_ids: Sequence[str]) -> int:
+        with self._write() as conn:
+            rows = conn.execute(
+                "SELECT seq, changes FROM audit WHERE record_id = ANY(%s)"
+                " AND record_type = %s AND changes <> '[]'::jsonb",
+                (list(record_ids), record_type),
+            ).fetchall()
+            updates = [
+                (schema.encode_document([[field, None, None] for field, _, _ in changes]), seq)
+                for seq, changes in rows
+                if any(old is not None or new is not None for _, old, new in changes)
+            ]
+            with conn.cursor() as cursor:
+                cursor.executemany("UPDATE audit SET changes = %s WHERE seq = %s", updates)
+        return len(updates)
+
+    def _purge(self) -> None:
+        """Rewrite the tables from live rows only (``VACUUM FULL``), so deleted rows are gone.
+
+        PostgreSQL keeps deleted rows in its files until they are vacuumed; ``VACUUM FULL``
+        rewrites each table. Copies the server keeps elsewhere (write-ahead log segments not
+        yet recycled, base backups, replicas) are the operator's to manage: see
+        ``docs/privacy.md``.
+        """
+        if self._depth:
+            raise StoreError(f"cannot purge {self._where} inside a unit of work")
+        with self._pool.connection() as conn:
+            conn.autocommit = True
+            try:
+                for table in (
+                    "customers",
+                    "interactions",
+                    "transactions",
+                    "feedback",
+                    "contacts",
+                    "audit",
+                    "documents",
+                ):
+                    conn.execute(f"VACUUM FULL {table}")
+            except psycopg.Error as exc:
+                raise self._translate(exc) from exc
+            finally:
+                conn.autocommit = False
+
     def _doc_delete(self, collection: str, key: str) -> bool:
         with self._write() as conn:
             cursor = conn.execute(
