@@ -26,6 +26,7 @@ from custrec.model import (
     FrozenMap,
     age_on,
     currency_exponent,
+    primary_of,
 )
 from custrec.store import WINDOWS, HistoryAggregates
 
@@ -275,15 +276,12 @@ class Deriver:
                 return None
             return (Decimal(agg.rating_sum) / agg.rating_count).quantize(_CENT, ROUND_HALF_UP)
 
-        def primary(addresses: Sequence[Address]) -> Address | None:
-            return next((a for a in addresses if a.primary), addresses[0] if addresses else None)
-
         def region(addresses: Sequence[Address]) -> str | None:
-            address = primary(addresses)
+            address: Address | None = primary_of(addresses)
             return address.province or address.city if address else None
 
         def city(addresses: Sequence[Address]) -> str | None:
-            address = primary(addresses)
+            address: Address | None = primary_of(addresses)
             return address.city if address else None
 
         # How to make each fact from (aggregates, created_at, birth_date, addresses).

@@ -22,7 +22,15 @@ from custrec.model._choices import (
     open_choice,
 )
 from custrec.model._consent import Consent
-from custrec.model._contact import Address, Email, Handle, Phone, normalize_email, normalize_phone
+from custrec.model._contact import (
+    Address,
+    Email,
+    Handle,
+    Phone,
+    normalize_email,
+    normalize_phone,
+    primary_of,
+)
 from custrec.model._customer import CUSTOM_KEY_PATTERN, Customer, CustomValue, age_on
 from custrec.model._feedback import Feedback, nps_class
 from custrec.model._frozenmap import FrozenMap
@@ -80,4 +88,5 @@ __all__ = [
     "open_choice",
     "parse_date",
     "parse_datetime",
+    "primary_of",
 ]
