@@ -3,6 +3,7 @@ that give exactly the answers of the Python reference (MemoryStore)."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -46,9 +47,11 @@ from custrec.expr import (
     compile_value,
 )
 from custrec.model import Customer, Email, Money, Phone, Transaction
+from custrec.serialize import to_dict
 from custrec.store import MemoryStore, Order, Query, Store, open_store
+from custrec.store._base import contact_keys
 from custrec.store._sqlcompile import TABLES, compile_where, list_sort_key
-from custrec.store._sqlite import SCHEMA_VERSION, SQLiteStore
+from custrec.store._sqlite import MIGRATIONS, SCHEMA_VERSION, SQLiteStore, key_hash
 from custrec.testing import strategies
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
@@ -195,11 +198,75 @@ class TestMigrations:
             assert [c.id for c in second.customers.find_by_email("z@qq.com")] == ["001"]
             assert len(second.audit("001")) == 1
 
+    def test_text_contact_keys_are_migrated_to_hashes(self, db_path: Path) -> None:
+        """A schema-2 file's text contact keys become hashes; every lookup still works."""
+        people = [
+            _customer(
+                "001", name="张三", phones=[Phone("138 1234 5678")], emails=[Email("Z@QQ.com")]
+            ),
+            _customer("002", phones=[Phone("+86 139 0000 1111")], external_ids={"erp": "E-9"}),
+        ]
+        with sqlite3.connect(db_path, isolation_level=None) as raw:
+            for step in MIGRATIONS[:2]:
+                for statement in step.statements:
+                    raw.execute(statement)
+                raw.execute(
+                    "INSERT INTO schema_migrations VALUES (?, 0, ?)",
+                    (step.version, step.description),
+                )
+            layout = TABLES[Customer]
+            names = ", ".join(layout.column_names)
+            marks = ", ".join("?" * (len(layout.column_names) + 1))
+            insert = f"INSERT INTO customers ({names}, doc) VALUES ({marks})"  # noqa: S608 - layout names only
+            for person in people:
+                raw.execute(
+                    insert,
+                    (*layout.values(person), json.dumps(to_dict(person))),
+                )
+                raw.executemany(
+                    "INSERT INTO contacts (key, customer_id) VALUES (?, ?)",
+                    [(key, person.id) for key in contact_keys(person)],
+                )
+        with SQLiteStore(db_path) as store:
+            assert store.schema_version == SCHEMA_VERSION
+            assert [c.id for c in store.customers.find_by_phone("13812345678")] == ["001"]
+            assert [c.id for c in store.customers.find_by_email("z@qq.com")] == ["001"]
+            assert [c.id for c in store.customers.find_by_external_id("erp", "E-9")] == ["002"]
+            assert [c.id for c in store.customers.find_by_phone("+8613900001111")] == ["002"]
+        with sqlite3.connect(db_path) as raw:
+            stored = sorted(raw.execute("SELECT key_hash, customer_id FROM contacts"))
+        expected = sorted((key_hash(k), p.id) for p in people for k in contact_keys(p))
+        assert stored == expected
+
     def test_a_file_that_is_not_a_database_is_refused(self, db_path: Path) -> None:
         """Garbage in the file raises StoreError naming the file."""
         db_path.write_bytes(b"this is not sqlite" * 100)
         with pytest.raises(StoreError, match=str(db_path)):
             SQLiteStore(db_path)
+
+
+class TestContactKeyHashes:
+    def test_hash_is_a_stable_signed_64_bit_integer(self) -> None:
+        """Files store the hash, so it must never change between processes or versions."""
+        assert key_hash("phone:+8613812345678") == key_hash("phone:+8613812345678")
+        assert -(2**63) <= key_hash("email:z@qq.com") < 2**63
+        assert key_hash("") == -1970711489451281740  # BLAKE2b-64 of nothing
+
+    def test_customers_that_only_share_a_hash_are_not_found(
+        self, store: SQLiteStore, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """When every key hashes alike, a lookup still returns only the key's owners."""
+        monkeypatch.setattr("custrec.store._sqlite.key_hash", lambda key: 7)
+        store.customers.add_many(
+            [
+                _customer("a", phones=[Phone("13812345678")], emails=[Email("a@x.com")]),
+                _customer("b", phones=[Phone("13900001111")]),
+            ]
+        )
+        store.customers.add(_customer("c", emails=[Email("A@x.com")]))
+        assert [c.id for c in store.customers.find_by_phone("13900001111")] == ["b"]
+        assert [c.id for c in store.customers.find_by_email("a@x.com")] == ["a", "c"]
+        assert store.customers.find_by_phone("13700000000") == []
 
 
 class TestWrites:

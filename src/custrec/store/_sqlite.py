@@ -14,6 +14,7 @@ the missing ones in one transaction. A file written by a newer custrec is refuse
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import math
 import os
@@ -72,7 +73,7 @@ from custrec.store._sqlcompile import (
     list_sort_key,
 )
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Migration", "SQLiteStore"]
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Migration", "SQLiteStore", "key_hash"]
 
 R = TypeVar("R", bound=Record)
 
@@ -158,6 +159,24 @@ MIGRATIONS: tuple[Migration, ...] = (
         # Files written before this step leave it NULL: their refunds are dated the slow way.
         ("ALTER TABLE transactions ADD COLUMN refund_last_us INTEGER",),
     ),
+    Migration(
+        3,
+        "contacts: keys stored as 64-bit hashes",
+        # The text keys made the biggest index a bulk add writes at random places; their
+        # 8-byte hashes (custrec_key_hash, see key_hash) make it less than half the size.
+        # Two keys of one customer that share a hash keep one row; lookups check the key.
+        (
+            """CREATE TABLE contacts_hashed (
+                key_hash INTEGER NOT NULL,
+                customer_id TEXT NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+                PRIMARY KEY (key_hash, customer_id)) WITHOUT ROWID""",
+            "INSERT OR IGNORE INTO contacts_hashed (key_hash, customer_id)"
+            " SELECT custrec_key_hash(key), customer_id FROM contacts ORDER BY 1, 2",
+            "DROP TABLE contacts",
+            "ALTER TABLE contacts_hashed RENAME TO contacts",
+            "CREATE INDEX contacts_customer ON contacts (customer_id)",
+        ),
+    ),
 )
 """Every schema step, oldest first."""
 
@@ -206,13 +225,29 @@ def _statements(table: Table) -> dict[str, str]:
 
 
 _SQL = {kind: _statements(table) for kind, table in TABLES.items()}
-_INSERT_CONTACT = "INSERT INTO contacts (key, customer_id) VALUES (?, ?)"
+_INSERT_CONTACT = "INSERT OR IGNORE INTO contacts (key_hash, customer_id) VALUES (?, ?)"
 _DELETE_CONTACTS = "DELETE FROM contacts WHERE customer_id = ?"
-_LOOKUP = "SELECT customer_id FROM contacts WHERE key = ? ORDER BY customer_id"
 _FIND_BY_KEY = (
     "SELECT c.id, c.doc FROM contacts AS k JOIN customers AS c ON c.id = k.customer_id"
-    " WHERE k.key = ? ORDER BY k.customer_id"
+    " WHERE k.key_hash = ? ORDER BY k.customer_id"
 )
+
+
+def key_hash(key: str) -> int:
+    """The ``contacts`` table's 64-bit hash of a contact key (see :func:`contact_keys`).
+
+    The first 8 bytes of its BLAKE2b digest as a signed integer: stable across processes
+    and versions, since files store it. Distinct keys may share a hash, so a lookup checks
+    each customer it finds against the key itself.
+    """
+    digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _contact_rows(customer: Customer) -> list[tuple[int, str]]:
+    return [(key_hash(key), customer.id) for key in contact_keys(customer)]
+
+
 _INSERT_AUDIT = (
     "INSERT INTO audit (at_us, actor, action, record_type, record_id, version, changes)"
     " VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -349,6 +384,7 @@ class SQLiteStore(Store):
         try:
             conn.create_function("custrec_lower", 1, fold_case, deterministic=True)
             conn.create_function("custrec_listkey", 1, list_sort_key, deterministic=True)
+            conn.create_function("custrec_key_hash", 1, key_hash, deterministic=True)
             self._check_sqlite(conn)
             if not self.read_only:
                 conn.execute("PRAGMA journal_mode=WAL")
@@ -564,11 +600,11 @@ class SQLiteStore(Store):
         table = TABLES[kind]
         values = table.values
         rows = []
-        contacts: list[tuple[str, str]] = []
+        contacts: list[tuple[int, str]] = []
         for record in records:
             rows.append((*values(record), _ENCODE(to_dict(record))))
             if kind is Customer:
-                contacts.extend((key, record.id) for key in contact_keys(record))  # type: ignore[arg-type]  # kind is Customer
+                contacts += _contact_rows(record)  # type: ignore[arg-type]  # kind is Customer
         contacts.sort()  # inserting in key order touches each index page once per batch
         statement = _SQL[kind]["insert"]
         try:
@@ -613,8 +649,7 @@ class SQLiteStore(Store):
                 raise ConflictError(record_type_name(kind), record.id, expected_version, found[0])
             if kind is Customer:
                 conn.execute(_DELETE_CONTACTS, (record.id,))
-                keys = contact_keys(record)  # type: ignore[arg-type]  # kind is Customer
-                conn.executemany(_INSERT_CONTACT, [(key, record.id) for key in keys])
+                conn.executemany(_INSERT_CONTACT, _contact_rows(record))  # type: ignore[arg-type]  # kind is Customer
 
     def _remove(self, kind: type[R], ids: Sequence[str]) -> None:
         statement = _SQL[kind]["delete"]
@@ -706,15 +741,16 @@ class SQLiteStore(Store):
         return (ident, *(getattr(record, name) for name in fields))
 
     def _lookup(self, key: str) -> list[str]:
-        with self._db() as conn:
-            return [row[0] for row in conn.execute(_LOOKUP, (key,))]
+        return [customer.id for customer in self._find_by_key(key)]
 
     def _find_by_key(self, key: str) -> list[Customer]:
         # One query instead of a lookup and a fetch; ids compare as text in code-point
-        # order (BINARY collation on UTF-8), as sorted() orders them.
+        # order (BINARY collation on UTF-8), as sorted() orders them. The index holds
+        # hashes, so a customer whose keys merely share the hash is left out.
         with self._db() as conn:
-            rows = conn.execute(_FIND_BY_KEY, (key,)).fetchall()
-        return self._decode_all(Customer, rows)
+            rows = conn.execute(_FIND_BY_KEY, (key_hash(key),)).fetchall()
+        found = self._decode_all(Customer, rows)
+        return [customer for customer in found if key in contact_keys(customer)]
 
     # -- audit --------------------------------------------------------------------------
 
