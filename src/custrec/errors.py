@@ -17,6 +17,7 @@ __all__ = [
     "ConflictError",
     "CurrencyMismatchError",
     "CustrecError",
+    "DecryptionError",
     "DuplicateIdError",
     "ImportRowError",
     "IntegrityError",
@@ -180,6 +181,27 @@ class ConflictError(CustrecError):
 
 class StoreError(CustrecError):
     """A storage backend failed: the file or server refused, or the data is unreadable."""
+
+
+class DecryptionError(StoreError):
+    """Sealed fields could not be opened: the key is missing or wrong, or the data was changed.
+
+    Attributes:
+        record_type: The kind of record whose fields were sealed.
+        record_id: Its id.
+        key_id: The id of the key the data names, when it could be read.
+        reason: What went wrong.
+    """
+
+    def __init__(self, record_type: str, record_id: str, key_id: str | None, reason: str) -> None:
+        self.record_type = record_type
+        self.record_id = record_id
+        self.key_id = key_id
+        self.reason = reason
+        key = f" (key {key_id!r})" if key_id is not None else ""
+        super().__init__(
+            f"cannot open the sealed fields of {record_type} {record_id!r}{key}: {reason}"
+        )
 
 
 class IntegrityError(StoreError):
