@@ -311,6 +311,10 @@ class EncryptedStore:
         """Who acts when a write names nobody (the wrapped store's actor)."""
         return self.inner.actor
 
+    @actor.setter
+    def actor(self, actor: str | None) -> None:
+        self.inner.actor = actor
+
     def repository(self, record_type: type[Any]) -> Any:
         """Return the repository for a record type; customers come sealed and opened."""
         if record_type is Customer:
