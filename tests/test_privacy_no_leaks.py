@@ -35,6 +35,10 @@ LOCAL = "ouyang.nana"
 DOCUMENT = to_dict(Customer(id="c1"))
 
 
+def one_word(text: str) -> list[str]:
+    return unicodedata.normalize("NFKC", text).split()
+
+
 def secrets_in(text: str) -> list[str]:
     """The pieces of personal data found raw in ``text``."""
     pieces = [NAME, LATIN, "Sanfeng", PHONE, E164[1:], "98765432", "9876 5432", EMAIL, LOCAL]
@@ -76,9 +80,13 @@ class TestMasks:
         """CJK names keep their first character; Latin names each word's first letter."""
         assert mask_name(name) == shown
 
-    @given(st.text(min_size=2).filter(lambda t: len(unicodedata.normalize("NFKC", t).split()) == 1))
+    @given(
+        st.text(min_size=2).filter(
+            lambda t: "*" not in "".join(one_word(t)) and len(one_word(t)) == 1
+        )
+    )
     def test_a_masked_name_never_equals_the_name(self, name: str) -> None:
-        """Whatever a one-word name is, masking changes it and keeps only its first character."""
+        """Whatever a one-word name (without stars) is, masking keeps only its first character."""
         shown = mask_name(name)
         assert shown != name
         assert set(shown[1:]) == {"*"}
