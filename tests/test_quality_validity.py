@@ -239,7 +239,7 @@ class TestMasking:
         ("field", "value", "shown"),
         [
             ("phones[0]", "13812345678", "138****5678"),
-            ("phones[1]", "+8613812345678", "+86138****5678"),
+            ("phones[1]", "+8613812345678", "138****5678"),
             ("emails[0]", "zhang@abc.com", "z***@abc.com"),
             ("name", "张三", "张*"),
             ("name", "John Smith", "J*** S****"),
@@ -255,11 +255,12 @@ class TestMasking:
 
     @given(st.text(min_size=5, max_size=30))
     def test_masking_hides_part_of_any_phone(self, text: str) -> None:
-        """A masked phone never shows its full text, and keeps its length."""
+        """A masked phone shows at most seven digits of any text, and never all of them."""
         shown = mask("phones[0]", text)
         assert shown is not None
+        digits = [char for char in shown if char != "*"]
+        assert len(digits) <= 7
         assert shown != text or set(text) == {"*"}
-        assert len(shown) == len(text)
 
 
 class TestUserChecks:

@@ -9,14 +9,16 @@ inherits that builtin too (``ValidationError`` is a ``ValueError``, ``NotFoundEr
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
+
+from custrec._mask import mask_emails_in, show
 
 __all__ = [
     "BackendNotFoundError",
     "ConflictError",
     "CurrencyMismatchError",
     "CustrecError",
+    "DecryptionError",
     "DuplicateIdError",
     "ImportRowError",
     "IntegrityError",
@@ -27,41 +29,8 @@ __all__ = [
     "ValidationError",
 ]
 
-_MAX_SHOWN_VALUE = 80
-
-
-# Messages end up in logs, so personal data in them is masked; the exception object keeps
-# the value as given. Email addresses are masked wherever they appear; digit runs only under
-# a field or column that holds phone numbers (elsewhere they are dates, amounts, ids).
-_EMAIL_SHAPE = re.compile(r"([^\s'\"@<>(),;:\[\]{}])[^\s'\"@<>(),;:\[\]{}]*@")
-_DIGIT_RUN = re.compile(r"\d(?:[\s\-.()]*\d){4,}")
-_PHONE_FIELDS = frozenset(
-    {"raw", "e164", "phone", "phones", "mobile", "tel", "手机", "手机号", "手机号码", "电话"}
-)
-
-
-def _mask_digits(match: re.Match[str]) -> str:
-    digits = re.sub(r"\D", "", match.group())
-    if len(digits) >= 10:
-        return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
-    return "*" * (len(digits) - 2) + digits[-2:]
-
-
-def _holds_phones(field: str | None) -> bool:
-    path = re.sub(r"\[[^\]]*\]", "", field or "").strip().lower()
-    return path.rsplit(".", 1)[-1] in _PHONE_FIELDS
-
-
-def _show(value: object, field: str | None = None) -> str:
-    """Render ``value`` for a message: personal data masked, cut short against floods."""
-    # Only the start is ever shown; cutting first keeps the masking linear in what is shown
-    # (a 32k-character cell with no "@" would otherwise cost the regex quadratic time).
-    text = _EMAIL_SHAPE.sub(r"\1***@", repr(value)[: _MAX_SHOWN_VALUE * 4])
-    if _holds_phones(field):
-        text = _DIGIT_RUN.sub(_mask_digits, text)
-    if len(text) > _MAX_SHOWN_VALUE:
-        text = text[: _MAX_SHOWN_VALUE - 3] + "..."
-    return text
+# Messages end up in logs, so personal data in them is masked (custrec._mask.show); the
+# exception object keeps the value as given.
 
 
 class CustrecError(Exception):
@@ -93,7 +62,7 @@ class ValidationError(CustrecError, ValueError):
         self.reason = reason
         self.errors: tuple[ValidationError, ...] = tuple(errors) or (self,)
         where = f"{field}: " if field else ""
-        message = f"{where}{reason} (got {_show(value, field)})"
+        message = f"{where}{mask_emails_in(reason)} (got {show(value, field)})"
         if len(self.errors) > 1:
             message += f" [and {len(self.errors) - 1} more problem(s)]"
         super().__init__(message)
@@ -182,6 +151,27 @@ class StoreError(CustrecError):
     """A storage backend failed: the file or server refused, or the data is unreadable."""
 
 
+class DecryptionError(StoreError):
+    """Sealed fields could not be opened: the key is missing or wrong, or the data was changed.
+
+    Attributes:
+        record_type: The kind of record whose fields were sealed.
+        record_id: Its id.
+        key_id: The id of the key the data names, when it could be read.
+        reason: What went wrong.
+    """
+
+    def __init__(self, record_type: str, record_id: str, key_id: str | None, reason: str) -> None:
+        self.record_type = record_type
+        self.record_id = record_id
+        self.key_id = key_id
+        self.reason = reason
+        key = f" (key {key_id!r})" if key_id is not None else ""
+        super().__init__(
+            f"cannot open the sealed fields of {record_type} {record_id!r}{key}: {reason}"
+        )
+
+
 class IntegrityError(StoreError):
     """A change would break a link between records, so the store refused it.
 
@@ -231,7 +221,7 @@ class RuleSyntaxError(CustrecError, ValueError):
         self.text = text
         self.position = position
         self.reason = reason
-        super().__init__(f"{reason} at position {position}: {_show(text)}")
+        super().__init__(f"{mask_emails_in(reason)} at position {position}: {show(text)}")
 
 
 class ImportRowError(CustrecError):
@@ -250,7 +240,7 @@ class ImportRowError(CustrecError):
         self.value = value
         self.reason = reason
         where = f"row {row}" + (f", column {column!r}" if column else "")
-        super().__init__(f"{where}: {reason} (got {_show(value, column)})")
+        super().__init__(f"{where}: {mask_emails_in(reason)} (got {show(value, column)})")
 
 
 class PermissionDenied(CustrecError, PermissionError):  # noqa: N818 - the name the design fixes

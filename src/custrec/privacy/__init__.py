@@ -1,9 +1,10 @@
-"""Privacy: redaction, consent, erasure, subject export, retention and access control.
+"""Privacy: redaction, consent, erasure, subject export, retention, access and encryption.
 
 Everything here works over any :class:`~custrec.store.Store`; what it promises, and what it
 does not, is written down in ``docs/privacy.md``.
 """
 
+from custrec.errors import DecryptionError
 from custrec.privacy._access import RestrictedRepository, RestrictedStore
 from custrec.privacy._consent import (
     CHANNEL_PURPOSES,
@@ -13,6 +14,7 @@ from custrec.privacy._consent import (
     may_contact,
     withdraw,
 )
+from custrec.privacy._crypto import EncryptedCustomers, EncryptedStore, reencrypt
 from custrec.privacy._erase import (
     ERASE_COLLECTIONS,
     TOMBSTONES,
@@ -23,6 +25,7 @@ from custrec.privacy._erase import (
     tombstone,
 )
 from custrec.privacy._export import SUBJECT_EXPORT_FORMAT, subject_export, write_subject_export
+from custrec.privacy._keys import KEY_BYTES, KeyRing
 from custrec.privacy._mask import (
     mask_address,
     mask_email,
@@ -40,16 +43,26 @@ from custrec.privacy._retention import (
     retention_plan,
 )
 from custrec.privacy._roles import ALWAYS_VISIBLE, Access, Role
+from custrec.privacy._seal import DEFAULT_SEALED, INDEX_NETWORK, SEALABLE, SEALED_FIELD
 
 __all__ = [
     "ALWAYS_VISIBLE",
     "CHANNEL_PURPOSES",
+    "DEFAULT_SEALED",
     "ERASE_COLLECTIONS",
+    "INDEX_NETWORK",
+    "KEY_BYTES",
     "REMOVED_TEXT",
     "RETENTION_RUNS",
+    "SEALABLE",
+    "SEALED_FIELD",
     "SUBJECT_EXPORT_FORMAT",
     "TOMBSTONES",
     "Access",
+    "DecryptionError",
+    "EncryptedCustomers",
+    "EncryptedStore",
+    "KeyRing",
     "RedactionPolicy",
     "RestrictedRepository",
     "RestrictedStore",
@@ -74,6 +87,7 @@ __all__ = [
     "purge",
     "redact",
     "redact_dict",
+    "reencrypt",
     "retention_plan",
     "subject_export",
     "tombstone",
