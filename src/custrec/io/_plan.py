@@ -120,10 +120,10 @@ class CustomerRowPlan:
                 steps[index](parts, value)
             except ValidationError as exc:
                 raise ImportRowError(row, headers[index], value, exc.reason) from None
-        fields = parts.fields(self._address.final if self._address is not None else None)
-        if not fields:
-            return None
         try:
+            fields = parts.fields(self._address.final if self._address is not None else None)
+            if not fields:
+                return None
             customer = Customer(**fields)
         except ValidationError as exc:
             field = exc.field.split(".")[0].split("[")[0]

@@ -100,10 +100,12 @@ def customer_from_row(
             parts.read(target, value)
         except ValidationError as exc:
             raise ImportRowError(row, header, value, exc.reason) from None
-    fields = parts.fields()
-    if not fields:
-        return None
     try:
+        # The address is built here, from its parts: a part no address may hold (a control
+        # character in a province column) rejects the row like any other invalid field.
+        fields = parts.fields()
+        if not fields:
+            return None
         customer = Customer(**fields)
     except ValidationError as exc:
         field = exc.field.split(".")[0].split("[")[0]
