@@ -23,9 +23,9 @@ from typing import TypeGuard
 
 from custrec import config
 from custrec.errors import ImportRowError, ValidationError
-from custrec.io._cells import MAX_CELL, read_date, read_id, split_address
+from custrec.io._cells import LIST_SEPARATOR, MAX_CELL, read_date, read_id, split_address
 from custrec.io._rows import ADDRESS_PARTS, TEXT_FIELDS, CustomerParts, RowOptions
-from custrec.model import Address, Customer, Phone
+from custrec.model import Address, Customer, Email, Phone
 
 __all__ = ["CustomerRowPlan"]
 
@@ -145,6 +145,10 @@ class CustomerRowPlan:
             return self._date_step()
         if target == "address" and self._address is not None:
             return self._address.step
+        if target == "emails":
+            return _email_step
+        if target == "notes":
+            return _notes_step
         return lambda parts, value: parts.read(target, value)
 
     def _id_step(self) -> Step:
@@ -201,3 +205,22 @@ def _text_step(target: str) -> Step:
             parts.read(target, value)
 
     return step
+
+
+def _email_step(parts: CustomerParts, value: object) -> None:
+    # Text without a separator is one address, trimmed (see split_list).
+    if _plain(value) and LIST_SEPARATOR.search(value) is None:
+        text = value.strip()
+        if text:
+            parts.contacts["emails"].append(Email(text))
+    else:
+        parts.read("emails", value)
+
+
+def _notes_step(parts: CustomerParts, value: object) -> None:
+    if _plain(value):
+        text = value if value.strip() else None
+        old = parts.scalars.get("notes")
+        parts.put("notes", f"{old}\n{text}" if old and text else text or old)
+    else:
+        parts.read("notes", value)
