@@ -31,9 +31,11 @@ __all__ = ["CustomerRowPlan"]
 
 Step = Callable[[CustomerParts, object], None]
 
-# Entries per cache before it is emptied and filled again: enough for the distinct birth
-# dates of a century and the addresses of a large file's commonest streets, at a few MB.
-_CACHE_LIMIT = 32_768
+# Entries per cache before it is emptied and filled again. Dates are small and few (a
+# century has 36,525 days, and birth dates cluster); addresses are larger and mostly unique
+# in real files, so their cache stays small: a few MB each at most, whatever the file.
+_DATE_LIMIT = 16_384
+_ADDRESS_LIMIT = 4_096
 
 
 def _plain(value: object) -> TypeGuard[str]:
@@ -55,7 +57,7 @@ class _WholeAddress:
             split = self.splits.get(value)
             if split is None:
                 split = split_address(value)
-                if len(self.splits) >= _CACHE_LIMIT:
+                if len(self.splits) >= _ADDRESS_LIMIT:
                     self.splits.clear()
                 self.splits[value] = split
             parts.address_text = value
@@ -70,7 +72,7 @@ class _WholeAddress:
         if text in self.finals:
             return self.finals[text]
         address = parts.address_of()
-        if len(self.finals) >= _CACHE_LIMIT:
+        if len(self.finals) >= _ADDRESS_LIMIT:
             self.finals.clear()
         self.finals[text] = address
         return address
@@ -188,7 +190,7 @@ class CustomerRowPlan:
                 day = read_date(value, "birth_date")
                 if day is None:
                     return
-                if len(dates) >= _CACHE_LIMIT:
+                if len(dates) >= _DATE_LIMIT:
                     dates.clear()
                 dates[key] = day
             parts.scalars["birth_date"] = day
