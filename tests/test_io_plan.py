@@ -25,6 +25,7 @@ from custrec import config
 from custrec.errors import ImportRowError
 from custrec.io import ImportReport, import_customers
 from custrec.io import _import as import_module
+from custrec.io import _plan as plan_module
 from custrec.io._cells import MAX_CELL
 from custrec.io._import import _CellsPlan
 from custrec.io._plan import CustomerRowPlan
@@ -183,6 +184,21 @@ class TestPlanEqualsReference:
             )
         assert again == expected
         assert (again == first) is (day_first is True)
+
+    def test_caches_emptied_when_full_give_the_same(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Caches of two entries, emptied again and again, still give the reference's records."""
+        monkeypatch.setattr(plan_module, "_DATE_LIMIT", 2)
+        monkeypatch.setattr(plan_module, "_ADDRESS_LIMIT", 2)
+        columns = [(0, "id", "编号"), (1, "birth_date", "生日"), (2, "address", "地址")]
+        plan = CustomerRowPlan(columns, RowOptions())
+        dates = ["1990-01-05", "1988-02-29", "2001-12-31", "1988-13-45", "  "]
+        places = ["北京市朝阳区建国路88号", "建国路88号", "广东省广州市天河区体育西路1号", ""]
+        for number in range(2, 42):
+            cells = [str(number), dates[number % 5], places[number % 4]]
+            mapped = [(t, h, cells[i]) for i, t, h in columns]
+            expected = outcome(functools.partial(customer_from_row, number, mapped, RowOptions()))
+            assert outcome(functools.partial(plan, number, plan.values(cells))) == expected
+        assert len(plan._dates) <= 2  # the bound held
 
     def test_cached_address_is_the_same_record(self) -> None:
         """Two rows with one address share an equal address, split as the reference splits."""
