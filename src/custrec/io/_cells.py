@@ -18,6 +18,7 @@ from custrec.errors import ValidationError
 from custrec.model import Address, Phone, from_excel_serial, parse_date
 
 __all__ = [
+    "LIST_SEPARATOR",
     "MAX_CELL",
     "cell_text",
     "read_date",
@@ -35,7 +36,10 @@ MAX_CELL = 32_767
 _SCIENTIFIC = re.compile(r"[1-9](?:\.\d+)?[eE]\+\d{1,2}")
 _INTEGRAL_FLOAT = re.compile(r"\d+\.0+")
 _PHONE_SPLIT = re.compile(r"\s*[/;；,，、|\n／｜]\s*")
-_LIST_SPLIT = re.compile(r"\s*[,，;；、/|\n／｜]\s*")
+_LIST_SEPARATORS = "[,，;；、/|\n／｜]"
+_LIST_SPLIT = re.compile(rf"\s*{_LIST_SEPARATORS}\s*")
+LIST_SEPARATOR = re.compile(_LIST_SEPARATORS)
+"""Any character :func:`split_list` splits at: text without one is a single value."""
 # Excel keeps 15 significant digits of a number exactly.
 _EXACT_DIGITS = 15
 

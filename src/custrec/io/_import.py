@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
@@ -23,9 +23,10 @@ from custrec.io._mapping import (
     TRANSACTION_TARGETS,
     ColumnMapping,
 )
+from custrec.io._plan import CustomerRowPlan
 from custrec.io._readers import read_table
 from custrec.io._report import ImportProgress, ImportReport, ProgressCallback, Reject
-from custrec.io._rows import Cell, RowOptions, customer_from_row, history_from_row
+from custrec.io._rows import Cell, RowOptions, history_from_row
 from custrec.io._table import Source, Table, format_of
 from custrec.io._upsert import Built, CustomerWriter, HistoryWriter, Writer
 from custrec.model import Customer, Feedback, HistoryRecord, Interaction, Transaction
@@ -124,8 +125,7 @@ def import_customers(
             mapping=mapping,
             template=template,
             targets=CUSTOMER_TARGETS,
-            build=customer_from_row,
-            options=options,
+            plan=lambda columns: CustomerRowPlan(columns, options),
         )
 
     job = _Job(source, format, encoding, sheet, Customer, dry_run, batch_size, progress)
@@ -193,8 +193,7 @@ def import_history(
             mapping=mapping,
             template=None,
             targets=targets,
-            build=build,
-            options=options,
+            plan=lambda columns: _CellsPlan(columns, build, options),
         )
 
     writer = HistoryWriter(store, record_type, actor)
@@ -299,6 +298,42 @@ def _reject(report: ImportReport, reject: Reject) -> None:
     report.rejects.append(reject)
 
 
+class RowPlan(Protocol):
+    """Reads one file's rows: picks the mapped cells, then builds a record from them."""
+
+    def values(self, cells: Sequence[object]) -> Sequence[object]:
+        """The cells of the mapped columns, in column order (those the row has)."""
+
+    def __call__(self, row: int, values: Sequence[object]) -> Built | None:
+        """Build the record from :meth:`values`; ``None`` when every cell is blank."""
+
+
+Column = tuple[int, str, str]
+"""A column read: its index, the target field and the header as written."""
+
+
+class _CellsPlan:
+    """Hands each row to a builder as ``(target, header, cell)`` triples."""
+
+    def __init__(
+        self,
+        columns: Sequence[Column],
+        build: Callable[[int, Sequence[Cell], RowOptions], Built | None],
+        options: RowOptions,
+    ) -> None:
+        self.columns = tuple(columns)
+        self.build = build
+        self.options = options
+
+    def values(self, cells: Sequence[object]) -> Sequence[object]:
+        return [cells[i] for i, _, _ in self.columns if i < len(cells)]
+
+    def __call__(self, row: int, values: Sequence[object]) -> Built | None:
+        # The columns a short row has are the first ones: they are in file order.
+        mapped = [(t, h, v) for (_, t, h), v in zip(self.columns, values, strict=False)]
+        return self.build(row, mapped, self.options)
+
+
 def _tabular_builder(
     table: Table,
     report: ImportReport,
@@ -306,8 +341,7 @@ def _tabular_builder(
     mapping: ColumnMapping | None,
     template: Template | None,
     targets: Mapping[str, tuple[str, ...]],
-    build: Callable[[int, Sequence[Cell], RowOptions], Built | None],
-    options: RowOptions,
+    plan: Callable[[Sequence[Column]], RowPlan],
 ) -> Builder:
     resolved = (mapping or ColumnMapping()).resolve(
         table.headers, targets=targets, template=template
@@ -316,6 +350,8 @@ def _tabular_builder(
     report.unmapped = resolved.unmapped
     used = [(i, t, h) for i, (h, t) in enumerate(report.columns) if t is not None and t != "age"]
     width = len(table.headers)
+    rows = plan(used)
+    pick = rows.values
 
     def from_cells(number: int, cells: Sequence[object]) -> Built | None:
         if len(cells) > width and any(_filled(cell) for cell in cells[width:]):
@@ -326,14 +362,14 @@ def _tabular_builder(
                 f"the row has {len(cells)} cells but the header only {width}: "
                 "a stray delimiter or broken quoting",
             )
-        mapped = [(t, h, cells[i]) for i, t, h in used if i < len(cells)]
-        if not any(_filled(value) for _, _, value in mapped):
+        values = pick(cells)
+        if not any(_filled(value) for value in values):
             if any(_filled(cell) for cell in cells):
                 raise ImportRowError(
                     number, None, None, "the row has values only in columns that are not imported"
                 )
             return None
-        return build(number, mapped, options)
+        return rows(number, values)
 
     return from_cells
 

@@ -7,7 +7,7 @@ written in the file, the cell and the reason.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -44,12 +44,12 @@ __all__ = ["Cell", "RowOptions", "customer_from_row", "history_from_row", "merge
 Cell = tuple[str, str, object]
 """One mapped cell: the target field, the header as written, the value as read."""
 
-_TEXT_FIELDS = frozenset(
+TEXT_FIELDS = frozenset(
     {"name", "kind", "gender", "occupation", "job_title", "company", "industry", "family"}
     | {"source", "owner"}
 )
 _LIST_FIELDS = frozenset({"interests", "special_needs", "tags"})
-_ADDRESS_PARTS = ("country", "province", "city", "district", "street", "postal_code")
+ADDRESS_PARTS = ("country", "province", "city", "district", "street", "postal_code")
 _MOMENTS = frozenset({"created_at", "updated_at", "reviewed_at"})
 
 
@@ -94,16 +94,18 @@ def customer_from_row(
     Raises:
         ImportRowError: A cell cannot be read, or the record it makes is invalid.
     """
-    parts = _CustomerParts(options)
+    parts = CustomerParts(options)
     for target, header, value in cells:
         try:
             parts.read(target, value)
         except ValidationError as exc:
             raise ImportRowError(row, header, value, exc.reason) from None
-    fields = parts.fields()
-    if not fields:
-        return None
     try:
+        # The address is built here, from its parts: a part no address may hold (a control
+        # character in a province column) rejects the row like any other invalid field.
+        fields = parts.fields()
+        if not fields:
+            return None
         customer = Customer(**fields)
     except ValidationError as exc:
         field = exc.field.split(".")[0].split("[")[0]
@@ -112,8 +114,20 @@ def customer_from_row(
     return customer, frozenset(fields)
 
 
-class _CustomerParts:
-    """What the cells of one row said, gathered until the customer is built."""
+class CustomerParts:
+    """What the cells of one row said, gathered until the customer is built.
+
+    Attributes:
+        options: How cells are read.
+        scalars: Single-valued fields read so far.
+        contacts: Phones, emails and handles read so far.
+        lists: Interests, special needs and tags read so far.
+        custom: Custom field values read so far.
+        external: External ids read so far, by system.
+        address: Address parts read so far.
+        address_text: The whole-address cell the parts came from, when a compiled plan
+            read them (it caches the address they make by this text).
+    """
 
     def __init__(self, options: RowOptions) -> None:
         self.options = options
@@ -123,8 +137,16 @@ class _CustomerParts:
         self.custom: dict[str, CustomValue] = {}
         self.external: dict[str, str] = {}
         self.address: dict[str, Any] = {}
+        self.address_text: str | None = None
 
-    def fields(self) -> dict[str, Any]:
+    def fields(
+        self, address_of: Callable[[CustomerParts], Address | None] | None = None
+    ) -> dict[str, Any]:
+        """The keyword arguments for :class:`Customer`: only what the row filled.
+
+        Args:
+            address_of: Makes the address from the parts; :meth:`address_of` if None.
+        """
         fields = dict(self.scalars)
         fields.update((name, items) for name, items in self.contacts.items() if items)
         fields.update(self.lists)
@@ -132,24 +154,34 @@ class _CustomerParts:
             fields["custom"] = self.custom
         if self.external:
             fields["external_ids"] = self.external
-        if any(self.address.values()):
-            fields["addresses"] = [Address(**self.address)]
+        address = (address_of or CustomerParts.address_of)(self)
+        if address is not None:
+            fields["addresses"] = [address]
         return fields
 
+    def address_of(self) -> Address | None:
+        """The address the parts make, or ``None`` when every part is blank."""
+        return Address(**self.address) if any(self.address.values()) else None
+
     def read(self, target: str, value: object) -> None:  # noqa: PLR0912 - one branch per kind of column
+        """Read one cell of the column mapped to ``target``.
+
+        Raises:
+            ValidationError: The cell cannot be read.
+        """
         options = self.options
         if target == "id":
-            self._put("id", read_id(value, "id", width=options.id_width))
-        elif target in _TEXT_FIELDS:
-            self._put(target, cell_text(value, target))
+            self.put("id", read_id(value, "id", width=options.id_width))
+        elif target in TEXT_FIELDS:
+            self.put(target, cell_text(value, target))
         elif target == "notes":
             text = cell_text(value, target)
             old = self.scalars.get("notes")
-            self._put("notes", f"{old}\n{text}" if old and text else text or old)
+            self.put("notes", f"{old}\n{text}" if old and text else text or old)
         elif target == "birth_date":
-            self._put(target, read_date(value, target))
+            self.put(target, read_date(value, target))
         elif target in _MOMENTS:
-            self._put(target, _moment(value, target))
+            self.put(target, _moment(value, target))
         elif target == "phones":
             self.contacts["phones"].extend(read_phones(value, target, options.region))
         elif target == "emails":
@@ -176,14 +208,15 @@ class _CustomerParts:
             text = cell_text(value, target)
             if text is not None:
                 split = split_address(text)
-                for part in _ADDRESS_PARTS:
+                for part in ADDRESS_PARTS:
                     self.address.setdefault(part, getattr(split, part))
-        elif target in _ADDRESS_PARTS:
+        elif target in ADDRESS_PARTS:
             text = cell_text(value, target)
             if text is not None:
                 self.address[target] = text
 
-    def _put(self, name: str, value: object) -> None:
+    def put(self, name: str, value: object) -> None:
+        """Keep ``value`` for the field ``name`` unless it is ``None``."""
         if value is not None:
             self.scalars[name] = value
 

@@ -108,6 +108,28 @@ def _headers(report: ImportReport) -> dict[str, str]:
     return headers
 
 
+class _Owners:
+    """Which of this batch's records holds each contact key, the first one holding it winning.
+
+    Only rows without an id are matched on contacts; when a batch has none (every row with
+    an id, the common case) the keys are never needed, so they are worked out only when a
+    match first asks, for the records written so far.
+    """
+
+    def __init__(self) -> None:
+        self.records: list[Customer] = []
+        self._indexed = 0
+        self._owner: dict[str, str] = {}
+
+    def index(self) -> dict[str, str]:
+        """Contact key to id, over every record added so far."""
+        for record in self.records[self._indexed :]:
+            for key in contact_keys(record):
+                self._owner.setdefault(key, record.id)
+        self._indexed = len(self.records)
+        return self._owner
+
+
 class CustomerWriter:
     """Upserts customers on natural keys (id; else external id, phone, email)."""
 
@@ -126,7 +148,7 @@ class CustomerWriter:
             by_id = "id" in self.keys
             wanted = [c.id for _, (c, f) in batch if by_id and (f is None or "id" in f)]
             found: dict[str, Customer] = self.store.customers.get_many(wanted)
-            owners: dict[str, str] = {}  # contact key -> id, for this batch's records
+            owners = _Owners()
             headers = _headers(report)
             for row, (customer, filled) in batch:
                 try:
@@ -147,7 +169,7 @@ class CustomerWriter:
         built: Built,
         *,
         found: dict[str, Customer],
-        owners: dict[str, str],
+        owners: _Owners,
         by_id: bool,
     ) -> None:
         customer, filled = built
@@ -171,17 +193,17 @@ class CustomerWriter:
         if base is None:
             plan.new.add(final.id)
         plan.put(row, final, outcome)
-        for key in contact_keys(final):
-            owners.setdefault(key, final.id)
+        owners.records.append(final)
 
     def _match(
-        self, row: int, customer: Customer, found: dict[str, Customer], owners: dict[str, str]
+        self, row: int, customer: Customer, found: dict[str, Customer], owners: _Owners
     ) -> str | None:
+        owned = owners.index()
         for key in self.keys:
             matches: set[str] = set()
             for contact, lookup in self._lookups(key, customer):
-                if contact in owners:
-                    matches.add(owners[contact])
+                if contact in owned:
+                    matches.add(owned[contact])
                 for match in lookup():
                     found.setdefault(match.id, match)
                     matches.add(match.id)
