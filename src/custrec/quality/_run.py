@@ -10,6 +10,7 @@ from custrec import config
 from custrec.errors import ValidationError
 from custrec.model import Customer, Feedback, Interaction, Record, Transaction
 from custrec.quality._check import Check, CheckContext, Finding
+from custrec.quality._prefilter import prefilter
 from custrec.quality._registry import build_checks
 from custrec.quality._report import QualityReport
 from custrec.serialize import record_type_name
@@ -88,12 +89,18 @@ def run_checks(
         batches, lookup = _memory_batches(source, batch_size)
     context = CheckContext(template, moment, lookup)
     by_type = {kind: [c for c in chosen if c.record_type is kind] for kind in _ORDER}
+    # Suspects first: the check itself then looks at those only (see _prefilter).
+    suspects = {id(check): prefilter(check, context) for check in by_type[Customer]}
     findings: list[Finding] = []
     counts = dict.fromkeys((record_type_name(kind) for kind in _ORDER), 0)
     done = 0
     for kind, batch in batches:
         for check in by_type[kind]:
-            findings.extend(check.check(batch, context))
+            pick = suspects.get(id(check)) if kind is Customer else None
+            if pick is None:
+                findings.extend(check.check(batch, context))
+            elif suspect := pick(batch):
+                findings.extend(check.check(suspect, context))
         counts[record_type_name(kind)] += len(batch)
         done += len(batch)
         if progress is not None:
@@ -126,15 +133,21 @@ def _memory_batches(
     records: Iterable[Record], size: int
 ) -> tuple[Iterator[tuple[type[Any], Sequence[Any]]], Lookup]:
     grouped: dict[type[Any], list[Any]] = {kind: [] for kind in _ORDER}
-    for record in records:
-        bucket = grouped.get(type(record))
-        if bucket is None:
-            raise ValidationError("records", record, "not a custrec record")
-        bucket.append(record)
-    customers = {customer.id: customer for customer in grouped[Customer]}
+    if isinstance(records, list) and set(map(type, records)) == {Customer}:
+        grouped[Customer] = records  # only read: the common case costs no copy
+    else:
+        for record in records:
+            bucket = grouped.get(type(record))
+            if bucket is None:
+                raise ValidationError("records", record, "not a custrec record")
+            bucket.append(record)
+    # Built on the first look-up: runs without history checks never need it.
+    index: dict[str, Customer] = {}
 
     def lookup(ids: Sequence[str]) -> Mapping[str, Customer]:
-        return {i: customers[i] for i in ids if i in customers}
+        if not index and grouped[Customer]:
+            index.update((customer.id, customer) for customer in grouped[Customer])
+        return {i: index[i] for i in ids if i in index}
 
     def batches() -> Iterator[tuple[type[Any], Sequence[Any]]]:
         for kind in _ORDER:
