@@ -21,7 +21,7 @@ differently); any other check, or a record type other than customers, runs as us
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -153,9 +153,10 @@ def _custom_fields(check: Any, context: CheckContext) -> Prefilter:
         else None
     )
 
+    shared = context.state(_custom_values)
+
     def suspects(records: Sequence[Customer]) -> Sequence[Customer]:
-        # FrozenMap's own dicts: its get() is a Python call, a dict's is not.
-        customs = [record.custom._data for record in records]
+        customs = _custom_values(records, shared)
         positions: list[int] = []
         for field, accepts in tests:
             key = field.key
@@ -165,6 +166,14 @@ def _custom_fields(check: Any, context: CheckContext) -> Prefilter:
                     index
                     for index, values in enumerate(customs)
                     if (value := values.get(key)) is not None and value not in choices
+                ]
+            elif field.type == "integer" and field.max is None:
+                low = _bound(field.min, -math.inf)
+                positions += [
+                    index
+                    for index, values in enumerate(customs)
+                    if (value := values.get(key)) is not None
+                    and (type(value) is not int or value < low)
                 ]
             elif field.type == "integer":
                 low, high = _bound(field.min, -math.inf), _bound(field.max, math.inf)
@@ -191,6 +200,16 @@ def _custom_fields(check: Any, context: CheckContext) -> Prefilter:
         return _pick(records, positions)
 
     return suspects
+
+
+def _custom_values(records: Sequence[Customer], shared: dict[str, Any]) -> list[Mapping[str, Any]]:
+    """The batch's custom values, gathered once for every custom field check of a run."""
+    if shared.get("batch") is not records:
+        # FrozenMap's own dicts: its get() is a Python call, a dict's is not.
+        shared["values"] = [record.custom._data for record in records]
+        shared["batch"] = records
+    values: list[Mapping[str, Any]] = shared["values"]
+    return values
 
 
 def _bound(value: object, default: float) -> float | int | Decimal:
@@ -240,19 +259,26 @@ def _duplicates(check: Any, context: CheckContext) -> Prefilter:
 
     def suspects(records: Sequence[Customer]) -> Sequence[Customer]:
         # Register every key's first owner; suspects hold a key another registered first.
+        # Phones and emails have separate registers, so one pass each finds the same.
         positions: list[int] = []
-        phone_owner, email_owner = first_phone.setdefault, first_email.setdefault
-        for index, record in enumerate(records):
-            record_id = record.id
-            if on_phone:
-                for phone in record.phones:
-                    key = phone.e164
-                    if phone.valid and key is not None and phone_owner(key, record_id) != record_id:
-                        positions.append(index)
-            if on_email:
-                for email in record.emails:
-                    if email_owner(email.address.lower(), record_id) != record_id:
-                        positions.append(index)
+        if on_phone:
+            phone_owner = first_phone.setdefault
+            positions += [
+                index
+                for index, record in enumerate(records)
+                for phone in record.phones
+                if phone.valid
+                and (key := phone.e164) is not None
+                and phone_owner(key, record.id) != record.id
+            ]
+        if on_email:
+            email_owner = first_email.setdefault
+            positions += [
+                index
+                for index, record in enumerate(records)
+                for email in record.emails
+                if email_owner(email.address.lower(), record.id) != record.id
+            ]
         return _pick(records, positions)
 
     return suspects
