@@ -11,8 +11,9 @@ test holds the two together). Checks with several fields (required fields, custo
 still give their findings field by field.
 
 :class:`ExactDuplicates` is cross-record: the prefilter registers every key of the batch
-in the check's run state at C speed and hands the check only the customers holding a key
-that another customer registered first; the check then records the sharing as it would.
+in the check's run state (one comprehension per key kind) and hands the check only the
+customers holding a key that another customer registered first; the check then records
+the sharing as it would.
 
 Only instances of exactly these classes are prefiltered (a subclass may judge
 differently); any other check, or a record type other than customers, runs as usual.
