@@ -58,10 +58,18 @@ class QualityReport:
     records: Mapping[str, int]
     checks: tuple[str, ...]
     as_of: datetime
-    _grouped: dict[tuple[str, str], list[Finding]] = attrs.field(init=False, repr=False, eq=False)
+    _by_record: dict[tuple[str, str], list[Finding]] | None = attrs.field(
+        init=False, default=None, repr=False, eq=False
+    )
 
-    def __attrs_post_init__(self) -> None:
-        object.__setattr__(self, "_grouped", _by_record(self.findings))
+    @property
+    def _grouped(self) -> dict[tuple[str, str], list[Finding]]:
+        # Grouped on first use: a run that only counts or exports never pays for it.
+        grouped = self._by_record
+        if grouped is None:
+            grouped = _by_record(self.findings)
+            object.__setattr__(self, "_by_record", grouped)
+        return grouped
 
     # -- counts ----------------------------------------------------------------------------
 

@@ -10,6 +10,8 @@ from custrec import config
 from custrec.errors import ValidationError
 from custrec.model import Customer, Feedback, Interaction, Record, Transaction
 from custrec.quality._check import Check, CheckContext, Finding
+from custrec.quality._prefilter import prefilter
+from custrec.quality._pushdown import SuspectFinder, pushed_batches, pushed_down
 from custrec.quality._registry import build_checks
 from custrec.quality._report import QualityReport
 from custrec.serialize import record_type_name
@@ -46,6 +48,7 @@ def run_checks(
     as_of: date | datetime | None = None,
     batch_size: int = 1000,
     progress: Progress | None = None,
+    pushdown: bool = True,
 ) -> QualityReport:
     """Run quality checks over a store or over records in memory, and report the findings.
 
@@ -62,7 +65,12 @@ def run_checks(
             when ``None``.
         as_of: "Now" for staleness and future dates; a date means its end; now when None.
         batch_size: Records per batch.
-        progress: Called after each batch with the number of records checked so far.
+        progress: Called after each batch with the number of records checked so far
+            (once per record type for a type whose checks were pushed down).
+        pushdown: Let a store that can (SQLite, PostgreSQL) pick in SQL the records the
+            cheap checks could find fault with, so that only those are read when every
+            check of a record type can be pushed down; the findings are the same.
+            ``False`` reads every record.
 
     Returns:
         The report: every finding, counts and scores.
@@ -82,21 +90,30 @@ def run_checks(
             raise ValidationError(
                 "checks", check, f"record_type {check.record_type!r} is not a custrec record type"
             )
-    if isinstance(source, Store):
-        batches, lookup = _store_batches(source, batch_size)
-    else:
-        batches, lookup = _memory_batches(source, batch_size)
-    context = CheckContext(template, moment, lookup)
     by_type = {kind: [c for c in chosen if c.record_type is kind] for kind in _ORDER}
+    if isinstance(source, Store):
+        context = CheckContext(template, moment, source.customers.get_many)
+        pushed = pushed_down(source, by_type, context) if pushdown else {}
+        batches = _store_batches(source, batch_size, pushed)
+    else:
+        memory, lookup = _memory_batches(source, batch_size)
+        context = CheckContext(template, moment, lookup)
+        batches = ((kind, batch, len(batch)) for kind, batch in memory)
+    # Suspects first: the check itself then looks at those only (see _prefilter).
+    suspects = {id(check): prefilter(check, context) for check in by_type[Customer]}
     findings: list[Finding] = []
     counts = dict.fromkeys((record_type_name(kind) for kind in _ORDER), 0)
     done = 0
-    for kind, batch in batches:
-        for check in by_type[kind]:
-            findings.extend(check.check(batch, context))
-        counts[record_type_name(kind)] += len(batch)
-        done += len(batch)
-        if progress is not None:
+    for kind, batch, seen in batches:
+        for check in by_type[kind] if batch else ():
+            pick = suspects.get(id(check)) if kind is Customer else None
+            if pick is None:
+                findings.extend(check.check(batch, context))
+            elif suspect := pick(batch):
+                findings.extend(check.check(suspect, context))
+        counts[record_type_name(kind)] += seen
+        done += seen
+        if progress is not None and seen:
             progress(done)
     for check in chosen:
         findings.extend(check.finish(context))
@@ -112,29 +129,40 @@ Lookup = Callable[[Sequence[str]], Mapping[str, Customer]]
 
 
 def _store_batches(
-    store: Store, size: int
-) -> tuple[Iterator[tuple[type[Any], Sequence[Any]]], Lookup]:
-    def batches() -> Iterator[tuple[type[Any], Sequence[Any]]]:
-        for kind in _ORDER:
-            for batch in store.repository(kind).iter_batches(size):
-                yield kind, batch
-
-    return batches(), store.customers.get_many
+    store: Store, size: int, pushed: Mapping[type[Any], SuspectFinder]
+) -> Iterator[tuple[type[Any], Sequence[Any], int]]:
+    """Each batch with how many records it stands for (suspects stand for none)."""
+    for kind in _ORDER:
+        repository = store.repository(kind)
+        find = pushed.get(kind)
+        if find is None:
+            for batch in repository.iter_batches(size):
+                yield kind, batch, len(batch)
+            continue
+        for batch in pushed_batches(store, kind, find(), size):
+            yield kind, batch, 0
+        yield kind, (), repository.count()
 
 
 def _memory_batches(
     records: Iterable[Record], size: int
 ) -> tuple[Iterator[tuple[type[Any], Sequence[Any]]], Lookup]:
     grouped: dict[type[Any], list[Any]] = {kind: [] for kind in _ORDER}
-    for record in records:
-        bucket = grouped.get(type(record))
-        if bucket is None:
-            raise ValidationError("records", record, "not a custrec record")
-        bucket.append(record)
-    customers = {customer.id: customer for customer in grouped[Customer]}
+    if isinstance(records, list) and set(map(type, records)) == {Customer}:
+        grouped[Customer] = records  # only read: the common case costs no copy
+    else:
+        for record in records:
+            bucket = grouped.get(type(record))
+            if bucket is None:
+                raise ValidationError("records", record, "not a custrec record")
+            bucket.append(record)
+    # Built on the first look-up: runs without history checks never need it.
+    index: dict[str, Customer] = {}
 
     def lookup(ids: Sequence[str]) -> Mapping[str, Customer]:
-        return {i: customers[i] for i in ids if i in customers}
+        if not index and grouped[Customer]:
+            index.update((customer.id, customer) for customer in grouped[Customer])
+        return {i: index[i] for i in ids if i in index}
 
     def batches() -> Iterator[tuple[type[Any], Sequence[Any]]]:
         for kind in _ORDER:

@@ -34,6 +34,7 @@ from custrec.errors import (
 from custrec.expr import Expr
 from custrec.model import Customer, now
 from custrec.serialize import from_dict, record_type_name, to_dict
+from custrec.store import _pgquality
 from custrec.store import _pgschema as schema
 from custrec.store._aggregate import WINDOWS, HistoryAggregates
 from custrec.store._audit import AuditAction, AuditEntry, FieldChange
@@ -41,6 +42,7 @@ from custrec.store._base import Store, contact_keys
 from custrec.store._pgaggregate import aggregate_history
 from custrec.store._pgdialect import PostgresDialect
 from custrec.store._pyquery import order_values
+from custrec.store._quality import SuspectQuery
 from custrec.store._query import Page, Query, encode_cursor
 from custrec.store._sqlcompile import (
     TABLES,
@@ -562,6 +564,26 @@ class PostgresStore(Store):
         """
         with self._db() as conn:
             return aggregate_history(conn, cutoff, currency, windows, self._decode)
+
+    # -- quality push-down (custrec.quality.run_checks) -----------------------------------
+
+    def quality_suspects(self, query: SuspectQuery) -> list[str]:
+        """The ids of the customers meeting any part of ``query``, in id order, by SQL.
+
+        See :class:`custrec.store._quality.SupportsQualityPushdown`.
+        """
+        with self._db() as conn:
+            return _pgquality.quality_suspects(conn, query)
+
+    def unknown_customer_refs(self, record_type: type[Any]) -> list[str]:
+        """The ids of the history records whose customer does not exist, in id order."""
+        with self._db() as conn:
+            return _pgquality.unknown_customer_refs(conn, record_type)
+
+    def batch_starts(self, record_type: type[Any], batch_size: int) -> list[str]:
+        """The first id of each batch ``iter_batches(batch_size)`` gives, in order."""
+        with self._db() as conn:
+            return _pgquality.batch_starts(conn, record_type, batch_size)
 
 
 def _write_rows(

@@ -48,6 +48,7 @@ from custrec.expr import Expr
 from custrec.model import Customer, Record, Transaction, now
 from custrec.serialize import SCHEMA_VERSION as SERIALIZE_VERSION
 from custrec.serialize import from_dict, record_type_name, structure, to_dict
+from custrec.store import _sqlquality
 from custrec.store._aggregate import (
     AGGREGATE_PARTS,
     WINDOWS,
@@ -58,6 +59,7 @@ from custrec.store._aggregate import (
 from custrec.store._audit import AuditAction, AuditEntry, FieldChange
 from custrec.store._base import Row, Store, contact_keys
 from custrec.store._pyquery import order_values
+from custrec.store._quality import SuspectQuery
 from custrec.store._query import Page, Query, encode_cursor
 from custrec.store._sqlcompile import (
     SQLITE,
@@ -908,6 +910,26 @@ class SQLiteStore(Store):
                 within = [n for n, start in starts.items() if windowed and sale.at >= start]
                 _refund(_entry(out, customer_id), refund, within)
         return out
+
+    # -- quality push-down (custrec.quality.run_checks) -----------------------------------
+
+    def quality_suspects(self, query: SuspectQuery) -> list[str]:
+        """The ids of the customers meeting any part of ``query``, in id order, by SQL.
+
+        See :class:`custrec.store._quality.SupportsQualityPushdown`.
+        """
+        with self._db() as conn:
+            return _sqlquality.quality_suspects(conn, query)
+
+    def unknown_customer_refs(self, record_type: type[Any]) -> list[str]:
+        """The ids of the history records whose customer does not exist, in id order."""
+        with self._db() as conn:
+            return _sqlquality.unknown_customer_refs(conn, record_type)
+
+    def batch_starts(self, record_type: type[Any], batch_size: int) -> list[str]:
+        """The first id of each batch ``iter_batches(batch_size)`` gives, in order."""
+        with self._db() as conn:
+            return _sqlquality.batch_starts(conn, record_type, batch_size)
 
 
 def _parts(parts: Collection[str] | None) -> frozenset[str]:
