@@ -47,16 +47,20 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
-from psycopg import sql
-
 from custrec.expr import F
 from custrec.model import Customer, Feedback, Interaction, Transaction
 from custrec.store import Query, Store, open_store
 from custrec.store._aggregate import WINDOWS, window_starts
-from custrec.store._pgaggregate import _queries
 from custrec.store._sqlcompile import epoch_us
 from custrec.testing import synthetic
+
+try:
+    import psycopg
+    from psycopg import sql
+
+    from custrec.store._pgaggregate import _queries
+except ImportError:  # imported by ``python -m benchmarks`` too, which must not need psycopg
+    psycopg = None  # type: ignore[assignment]
 
 SEED = 2024
 BATCH_SIZE = 1_000
@@ -325,6 +329,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-build", action="store_true")
     parser.add_argument("--drop", action="store_true", help="drop the database at the end")
     args = parser.parse_args(argv)
+    if psycopg is None:
+        parser.error("psycopg is not installed; pip install 'custrec[postgres]'")
     _database(args.url)
     if args.customers % args.copies:
         parser.error("--customers must be a multiple of --copies")
