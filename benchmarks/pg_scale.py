@@ -154,10 +154,9 @@ def _columns(conn: psycopg.Connection[Any], table: str) -> list[str]:
 
 def _renumbered(column: str, stride: str, width: int) -> str:
     """SQL for copy ``%(k)s`` of an id ``<letter><digits>``: the number moved up by k strides."""
-    return (
-        f"(left({column}, 1) || lpad((%(k)s * {stride}"
-        f" + substring({column} from 2)::bigint)::text, {width}, '0'))"
-    )
+    number = f"(%(k)s * {stride} + substring({column} from 2)::bigint)::text"
+    # lpad cuts what is longer than the width: C1000000 must not become C100000.
+    return f"(left({column}, 1) || lpad({number}, greatest({width}, length({number})), '0'))"
 
 
 def grow(url: str, copies: int) -> None:
