@@ -245,9 +245,12 @@ def recording() -> Iterator[list[tuple[str, Any]]]:
         psycopg.Connection.execute = original  # type: ignore[method-assign]
 
 
-def explain(url: str, title: str, query: str, params: Any) -> None:
+def explain(url: str, title: str, query: str, params: Any, work_mem: str | None = None) -> None:
     """Print the statement and ``EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)`` of it (second run)."""
     with psycopg.connect(url, autocommit=True) as conn:
+        if work_mem is not None:
+            conn.execute(sql.SQL("SET work_mem = {}").format(sql.Literal(work_mem)))
+            title = f"{title} (work_mem = {work_mem})"
         text = f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {query}"
         conn.execute(text, params).fetchall()
         plan = [row[0] for row in conn.execute(text, params).fetchall()]
@@ -307,6 +310,11 @@ def plans(url: str) -> None:
                 ),
                 "FROM customers",
             ),
+            (
+                "query on a custom field (JSONB) that no customer has, first page of 20",
+                lambda: store.customers.find(Query(F("custom.preferred_store") == "无").limit(20)),
+                "FROM customers",
+            ),
         ]
         for title, call, wanted in operations:
             query, params = _sent(store, call, wanted)
@@ -316,6 +324,8 @@ def plans(url: str) -> None:
     params.update({f"w{n}": epoch_us(start) for n, start in window_starts(CUTOFF, WINDOWS).items()})
     explain(url, "facts push-down: the sales aggregate (aggregate_history)", facts["sales"], params)
     explain(url, "facts push-down: second-latest purchase per customer", facts["previous"], params)
+    for name, title in (("sales", "the sales aggregate"), ("previous", "second-latest purchase")):
+        explain(url, f"facts push-down: {title}", facts[name], params, work_mem="512MB")
 
 
 def main(argv: list[str] | None = None) -> int:
