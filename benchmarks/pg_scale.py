@@ -30,7 +30,8 @@ What it does:
    store sends (``psycopg.Connection.execute``), and prints ``EXPLAIN (ANALYZE, BUFFERS,
    COSTS OFF)`` of it, the second of two runs. The facts aggregates are explained from the
    store's own query text (:mod:`custrec.store._pgaggregate`) with the parameters
-   ``aggregate_history`` would pass, without building the facts in Python.
+   ``aggregate_history`` would pass, without building the facts in Python, at the server's
+   ``work_mem`` and again at 512 MB.
 
 ``--skip-build`` only prints sizes and plans of an existing store; ``--drop`` drops the
 database at the end.
