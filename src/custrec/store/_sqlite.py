@@ -48,10 +48,10 @@ from custrec.model import Customer, Record, Transaction, now
 from custrec.serialize import SCHEMA_VERSION as SERIALIZE_VERSION
 from custrec.serialize import from_dict, record_type_name, structure, to_dict
 from custrec.store._aggregate import (
-    AGGREGATE_PARTS,
     WINDOWS,
     HistoryAggregates,
     refunded_before,
+    wanted_parts,
     window_starts,
 )
 from custrec.store._audit import AuditAction, AuditEntry, FieldChange
@@ -845,7 +845,7 @@ class SQLiteStore(Store):
         there too when the last one was paid before ``cutoff``; the rare sale with a refund
         on or after it is read back to date each refund.
         """
-        wanted = _parts(parts)
+        wanted = wanted_parts(parts)
         windows = tuple(int(n) for n in windows)
         net, windowed = bool(wanted & {"spend", "windows"}), "windows" in wanted
         sql = _aggregate_sql(windows, net=net, windowed=windowed)
@@ -872,16 +872,6 @@ class SQLiteStore(Store):
                 within = [n for n, start in starts.items() if windowed and sale.at >= start]
                 _refund(_entry(out, customer_id), refund, within)
         return out
-
-
-def _parts(parts: Collection[str] | None) -> frozenset[str]:
-    if parts is None:
-        return frozenset(AGGREGATE_PARTS)
-    wanted = frozenset(parts)
-    unknown = wanted - AGGREGATE_PARTS.keys()
-    if unknown:
-        raise ValidationError("parts", sorted(unknown), f"use {', '.join(AGGREGATE_PARTS)}")
-    return wanted
 
 
 def _entry(out: dict[str, HistoryAggregates], customer_id: str) -> HistoryAggregates:
