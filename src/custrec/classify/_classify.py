@@ -218,9 +218,10 @@ def compute_facts(
                 got.get("addresses", ()),
             )
             who = row[-1] if customers else row[0]
-            found = Facts(who, as_of, values, load=load)
+            # The deriver's keys come in FrozenMap order, so the map is not sorted again.
+            found = Facts(who, as_of, FrozenMap.ordered(values), load=load)
             if extra:
-                values.update({name: d.function(found) for name, d in extra.items()})
+                values = {**values, **{name: d.function(found) for name, d in extra.items()}}
                 found = Facts(who, as_of, values, load=load)
             population.append(found)
         if progress is not None:

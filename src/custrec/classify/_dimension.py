@@ -72,6 +72,28 @@ class Label:
     rule: str | None = None
     values: FrozenMap[str, Any] = attrs.field(default=None, converter=_to_values)
 
+    @classmethod
+    def made(
+        cls,
+        dimension: str,
+        label: str,
+        reason: str,
+        rule: str | None,
+        values: FrozenMap[str, Any],
+    ) -> Label:
+        """Build a label whose ``values`` is already a :class:`~custrec.model.FrozenMap`.
+
+        The same label as the constructor gives, without its conversion: for classifiers
+        that label many customers at once.
+        """
+        made = _new_label(cls)
+        _set(made, "dimension", dimension)
+        _set(made, "label", label)
+        _set(made, "reason", reason)
+        _set(made, "rule", rule)
+        _set(made, "values", values)
+        return made
+
     def explain(self) -> str:
         """Return the explanation as readable text."""
         shown = ", ".join(f"{name}={show_value(value)}" for name, value in self.values.items())
@@ -86,6 +108,10 @@ class Label:
             "rule": self.rule,
             "values": {name: _json_value(value) for name, value in self.values.items()},
         }
+
+
+_new_label = object.__new__
+_set = object.__setattr__  # Label is frozen: its fields are set once, as attrs sets them
 
 
 def _json_value(value: Any) -> Any:

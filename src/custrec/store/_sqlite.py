@@ -848,7 +848,8 @@ class SQLiteStore(Store):
         wanted = wanted_parts(parts)
         windows = tuple(int(n) for n in windows)
         net, windowed = bool(wanted & {"spend", "windows"}), "windows" in wanted
-        sql = _aggregate_sql(windows, net=net, windowed=windowed)
+        previous = "previous" in wanted
+        sql = _aggregate_sql(windows, net=net, windowed=windowed, previous=previous)
         params: dict[str, Any] = {"cutoff": epoch_us(cutoff), "currency": currency}
         params.update(
             {f"w{n}": epoch_us(start) for n, start in window_starts(cutoff, windows).items()}
@@ -856,13 +857,18 @@ class SQLiteStore(Store):
         out: dict[str, HistoryAggregates] = {}
         with self._db() as conn:
             late: list[tuple[str, str]] = []
-            if wanted & {"orders", "spend", "windows"}:
-                unknown = _read_sales(conn, sql, params, windows if windowed else (), out, net=net)
+            if wanted & {"orders", "spend", "windows", "previous"}:
+                unknown = _read_sales(
+                    conn,
+                    sql,
+                    params,
+                    windows if windowed else (),
+                    out,
+                    net=net,
+                    previous=previous,
+                )
                 if unknown:
                     late = conn.execute(sql["late_refunds"], params).fetchall()
-            if "previous" in wanted:
-                for customer_id, at_us in conn.execute(sql["previous"], params):
-                    _entry(out, customer_id).previous_purchase = from_epoch_us(at_us)
             _read_others(conn, sql, params, windows, out, wanted=wanted)
         starts = window_starts(cutoff, windows)
         for customer_id, doc in late:
@@ -898,8 +904,9 @@ def _read_sales(
     out: dict[str, HistoryAggregates],
     *,
     net: bool,
+    previous: bool,
 ) -> int:
-    """Orders, spend net of the refunds paid before the cut-off, and the windows.
+    """Orders, spend net of the refunds paid before the cut-off, the windows, the previous sale.
 
     Returns how many refunded sales the table cannot date (paid on or after the cut-off,
     or written before the refund-time column): the caller dates those by reading them.
@@ -917,6 +924,8 @@ def _read_sales(
         for index, n in enumerate(windows):
             agg.orders_in[n] = row[first_window + 2 * index]
             agg.spend_in[n] = row[first_window + 1 + 2 * index]
+        if previous and row[-1] is not None:
+            agg.previous_purchase = from_epoch_us(row[-1])
     return unknown
 
 
@@ -979,12 +988,17 @@ def _make_field_reader(kind: type[Any], name: str) -> Callable[[Any], Any]:
     return read
 
 
-def _aggregate_sql(windows: Sequence[int], *, net: bool, windowed: bool) -> dict[str, str]:
+def _aggregate_sql(
+    windows: Sequence[int], *, net: bool, windowed: bool, previous: bool = False
+) -> dict[str, str]:
     """The aggregate queries for :meth:`SQLiteStore.aggregate_history`.
 
     With ``net``, sales also sum the refunds known to be paid before the cut-off (``paid``)
     and count the refunded sales that cannot be dated from the table; with ``windowed``,
-    sales are also counted and summed per window. Only whole numbers
+    sales are also counted and summed per window; with ``previous``, the last column is
+    the time of the second-latest counted sale (``NULL`` with one), found by a short walk
+    back along the ``(customer_id, at_us)`` index from each customer's group: much cheaper
+    than ranking every sale with a window function. Only whole numbers
     (the windows, checked by the caller) are formatted into the text; every value travels
     as a named parameter.
     """
@@ -1003,22 +1017,23 @@ def _aggregate_sql(windows: Sequence[int], *, net: bool, windowed: bool) -> dict
     )
     contacts = "".join(f", SUM(at_us >= :w{n})" for n in windows)
     queries = dict(_AGGREGATES)
-    queries["sales"] = queries["sales"].replace("<columns>", refunds + per_window)
+    before = _PREVIOUS_SALE if previous else ""
+    queries["sales"] = queries["sales"].replace("<columns>", refunds + per_window + before)
     queries["contacts"] = queries["contacts"].replace("<windows>", contacts)
     return queries
 
+
+_PREVIOUS_SALE = """, (SELECT earlier.at_us FROM transactions AS earlier
+            WHERE earlier.customer_id = transactions.customer_id AND earlier.at_us < :cutoff
+                AND earlier.status != 'cancelled' AND earlier.currency = :currency
+            ORDER BY earlier.at_us DESC LIMIT 1 OFFSET 1)"""
+"""Each customer's second-latest counted sale (ties count twice, as in the Python reference)."""
 
 _AGGREGATES = {
     "sales": """SELECT customer_id, COUNT(*), SUM(total_minor), MIN(at_us), MAX(at_us)
             <columns>
         FROM transactions WHERE at_us < :cutoff AND status != 'cancelled' AND currency = :currency
         GROUP BY customer_id""",
-    "previous": """SELECT customer_id, at_us FROM (
-            SELECT customer_id, at_us, ROW_NUMBER() OVER (
-                PARTITION BY customer_id ORDER BY at_us DESC) AS n
-            FROM transactions
-            WHERE at_us < :cutoff AND status != 'cancelled' AND currency = :currency)
-        WHERE n = 2""",
     "late_refunds": """SELECT customer_id, doc FROM transactions
         WHERE at_us < :cutoff AND status != 'cancelled' AND currency = :currency
             AND refund_minor != 0 AND (refund_last_us IS NULL OR refund_last_us >= :cutoff)""",
