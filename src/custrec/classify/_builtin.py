@@ -149,6 +149,7 @@ class ValueTier:
             raise ValidationError(
                 f"{spec.name}.options.method", self.method, "use 'thresholds' or 'quantiles'"
             )
+        self._cut_texts = [(label, cut, str(cut)) for label, cut in self.cuts]
 
     def assign(self, population: Sequence[Facts]) -> dict[str, Label]:
         """Label by spend."""
@@ -170,11 +171,12 @@ class ValueTier:
             shown = FrozenMap.ordered({self.fact: value})
         else:
             shown = FrozenMap({self.fact: value, "rank": measure})
-        for label, cut in self.cuts:
+        # str() of a Decimal is what an f-string shows, several times faster.
+        for label, cut, cut_text in self._cut_texts:
             if measure >= cut:
-                return Label.made(self.name, label, f"{what} {measure} ≥ {cut}", None, shown)
-        lowest = self.cuts[-1][1]
-        return Label.made(self.name, self.default, f"{what} {measure} < {lowest}", None, shown)
+                return Label.made(self.name, label, f"{what} {measure!s} ≥ {cut_text}", None, shown)
+        lowest = self._cut_texts[-1][2]
+        return Label.made(self.name, self.default, f"{what} {measure!s} < {lowest}", None, shown)
 
 
 class PurchaseFrequency(_Simple):

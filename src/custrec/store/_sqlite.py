@@ -913,12 +913,15 @@ def _read_sales(
     """
     unknown = 0
     first_window = 8 if net else 5
+    # Sales are read first, so each row makes its customer's entry.
     for row in conn.execute(sql["sales"], params):
-        agg = _entry(out, row[0])
-        agg.order_count, agg.spend_minor = row[1], row[2]
-        agg.first_purchase, agg.last_purchase = from_epoch_us(row[3]), from_epoch_us(row[4])
+        agg = out[row[0]] = HistoryAggregates(
+            order_count=row[1],
+            spend_minor=row[2] - row[5] if net else row[2],
+            first_purchase=from_epoch_us(row[3]),
+            last_purchase=from_epoch_us(row[4]),
+        )
         if net:
-            agg.spend_minor -= row[5]
             agg.refund_minor, agg.refund_count = row[5], row[6]
             unknown += row[7]
         for index, n in enumerate(windows):
