@@ -11,6 +11,7 @@ score), and the smallest value has rank 0.
 from __future__ import annotations
 
 import bisect
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, tzinfo
 from decimal import Decimal
@@ -289,21 +290,23 @@ class Rfm:
         # The values' keys in FrozenMap order (by repr), sorted once for every buyer.
         order = sorted(range(len(names)), key=lambda i: repr(names[i]))
         keys = tuple(names[i] for i in order)
+        arrange = operator.itemgetter(*order)
+        wrap = FrozenMap.ordered
+        name, made = self.name, Label.made
         # (R, F, M) takes 125 values at most: each one's segment and reason are made once.
-        made: dict[tuple[int, int, int], tuple[str, str]] = {}
-        for index, values, rs, fs, ms in zip(buyers, shown, r, fr, m, strict=True):
-            found = made.get((rs, fs, ms))
+        seen: dict[tuple[int, int, int], tuple[str, str]] = {}
+        for index, (days, orders, spend), rs, fs, ms in zip(buyers, shown, r, fr, m, strict=True):
+            found = seen.get((rs, fs, ms))
             if found is None:
                 segment = _RFM_GRID[rs, fs]
-                found = made[rs, fs, ms] = (segment, f"R{rs} F{fs} M{ms} falls in {segment}")
-            segment, reason = found
-            every = (*values, rs, fs, ms)
+                found = seen[rs, fs, ms] = (segment, f"R{rs} F{fs} M{ms} falls in {segment}")
+            every = (days, orders, spend, rs, fs, ms)
             ordered = (
-                FrozenMap.ordered(dict(zip(keys, [every[i] for i in order], strict=True)))
+                wrap(dict(zip(keys, arrange(every), strict=True)))
                 if distinct
                 else FrozenMap(dict(zip(names, every, strict=True)))
             )
-            out[index] = Label.made(self.name, segment, reason, None, ordered)
+            out[index] = made(name, found[0], found[1], None, ordered)
         return cast("list[Label]", out)  # every index was filled
 
 

@@ -477,15 +477,18 @@ class Classification:
 
 
 _new_type = object.__new__
-_set = object.__setattr__  # CustomerType is frozen: its fields are set once, as attrs sets them
+_TYPE_SETTERS = tuple(
+    CustomerType.__dict__[field.name].__set__ for field in attrs.fields(CustomerType)
+)  # the slots' own setters: a frozen CustomerType's fields are set once, as attrs sets them
 
 
 def _customer_type(customer_id: str, as_of: date, labels: tuple[Label, ...]) -> CustomerType:
     """The same CustomerType as the constructor makes, for many customers at once."""
     made = _new_type(CustomerType)
-    _set(made, "customer_id", customer_id)
-    _set(made, "as_of", as_of)
-    _set(made, "labels", labels)
+    set_id, set_as_of, set_labels = _TYPE_SETTERS
+    set_id(made, customer_id)
+    set_as_of(made, as_of)
+    set_labels(made, labels)
     return made
 
 

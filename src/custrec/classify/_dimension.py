@@ -87,11 +87,12 @@ class Label:
         that label many customers at once.
         """
         made = _new_label(cls)
-        _set(made, "dimension", dimension)
-        _set(made, "label", label)
-        _set(made, "reason", reason)
-        _set(made, "rule", rule)
-        _set(made, "values", values)
+        set_dimension, set_label, set_reason, set_rule, set_values = _LABEL_SETTERS
+        set_dimension(made, dimension)
+        set_label(made, label)
+        set_reason(made, reason)
+        set_rule(made, rule)
+        set_values(made, values)
         return made
 
     def explain(self) -> str:
@@ -111,7 +112,9 @@ class Label:
 
 
 _new_label = object.__new__
-_set = object.__setattr__  # Label is frozen: its fields are set once, as attrs sets them
+_LABEL_SETTERS = tuple(
+    Label.__dict__[field.name].__set__ for field in attrs.fields(Label)
+)  # the slots' own setters: a frozen Label's fields are set once, as attrs sets them
 
 
 def _json_value(value: Any) -> Any:

@@ -29,7 +29,7 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, unquote
 
@@ -915,21 +915,28 @@ def _read_sales(
     first_window = 8 if net else 5
     # Sales are read first, so each row makes its customer's entry.
     for row in conn.execute(sql["sales"], params):
+        refund, refunds = (row[5], row[6]) if net else (0, 0)
+        before = row[-1] if previous else None
         agg = out[row[0]] = HistoryAggregates(
-            order_count=row[1],
-            spend_minor=row[2] - row[5] if net else row[2],
-            first_purchase=from_epoch_us(row[3]),
-            last_purchase=from_epoch_us(row[4]),
+            row[1],  # order_count
+            row[2] - refund,  # spend_minor, net of refunds
+            refund,  # refund_minor
+            refunds,  # refund_count
+            0,  # other_currency_orders
+            _EPOCH + _MICROSECONDS(0, 0, row[3]),  # first_purchase, as from_epoch_us
+            _EPOCH + _MICROSECONDS(0, 0, row[4]),  # last_purchase
+            None if before is None else _EPOCH + _MICROSECONDS(0, 0, before),  # previous
         )
         if net:
-            agg.refund_minor, agg.refund_count = row[5], row[6]
             unknown += row[7]
         for index, n in enumerate(windows):
             agg.orders_in[n] = row[first_window + 2 * index]
             agg.spend_in[n] = row[first_window + 1 + 2 * index]
-        if previous and row[-1] is not None:
-            agg.previous_purchase = from_epoch_us(row[-1])
     return unknown
+
+
+_EPOCH = from_epoch_us(0)
+_MICROSECONDS = timedelta  # timedelta(0, 0, n): n microseconds, positional (faster)
 
 
 def _read_others(
@@ -1007,9 +1014,12 @@ def _aggregate_sql(
     """
     windows = [int(n) for n in windows]
     paid = "(CASE WHEN refund_last_us < :cutoff THEN refund_minor ELSE 0 END)"
+    # FILTER clauses (SQLite 3.30; the store needs 3.38) skip the many rows without refunds.
     refunds = (
-        f", SUM({paid}), SUM({paid} > 0),"
-        " SUM(refund_minor != 0 AND (refund_last_us IS NULL OR refund_last_us >= :cutoff))"
+        ", coalesce(SUM(refund_minor) FILTER (WHERE refund_last_us < :cutoff), 0),"
+        " COUNT(*) FILTER (WHERE refund_last_us < :cutoff AND refund_minor > 0),"
+        " COUNT(*) FILTER (WHERE refund_minor != 0"
+        " AND (refund_last_us IS NULL OR refund_last_us >= :cutoff))"
         if net
         else ""
     )
