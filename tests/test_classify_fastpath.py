@@ -57,17 +57,20 @@ def reference_scores(values: list[Any], bins: int) -> list[int]:
     return [1 + min(bins - 1, int(rank * bins)) for rank in reference_ranks(values)]
 
 
-_NUMBERS = st.lists(
-    st.integers(-5, 5)
-    | st.integers(-(10**12), 10**12)
-    | st.decimals(-1000, 1000, places=2, allow_nan=False),
-    max_size=60,
+_NUMBERS = (
+    st.lists(st.integers(-5, 5) | st.integers(-(10**12), 10**12), max_size=60)
+    | st.lists(
+        st.integers(-5, 5) | st.decimals(-1000, 1000, places=2, allow_nan=False), max_size=60
+    )
+    | st.lists(st.integers(-3, 3) | st.floats(-10, 10, allow_nan=False), max_size=60)
 )
+"""Whole numbers; whole numbers and decimals (both hash-keyed); with floats (sort and walk)."""
 
 
 class TestQuantilesEqualTheDefinition:
     """Ranks and scores by one sort equal the bisect-per-value definition."""
 
+    @settings(max_examples=300)
     @given(values=_NUMBERS, bins=st.integers(1, 10))
     def test_scores_and_ranks(self, values: list[Any], bins: int) -> None:
         """Any numbers, many ties, any number of bins."""

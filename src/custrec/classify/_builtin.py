@@ -45,7 +45,14 @@ def _first_below(values: Sequence[Any]) -> list[int]:
 
     Walking the values in sorted order, a value starts a new run of equals when the one
     before it is smaller; every value of a run has the run's start position as its count.
+    Whole numbers and decimals (what facts hold) take a shortcut: equal ones hash alike, so
+    a dict from each value to its first position in sorted order gives the counts.
     """
+    if {type(value) for value in values} <= _HASHED_NUMBERS:
+        ordered = sorted(values)
+        # Walking backwards, each value's entry ends at its first (smallest) position.
+        first = {value: position for position, value in _backwards(ordered)}
+        return [first[value] for value in values]
     order = sorted(range(len(values)), key=values.__getitem__)
     counts = [0] * len(values)
     start, previous = 0, None
@@ -55,6 +62,14 @@ def _first_below(values: Sequence[Any]) -> list[int]:
             start, previous = position, value
         counts[index] = start
     return counts
+
+
+_HASHED_NUMBERS = frozenset({int, bool, Decimal})
+"""Types whose equal values hash alike and order totally (a NaN decimal cannot be sorted)."""
+
+
+def _backwards(ordered: list[Any]) -> zip[tuple[int, Any]]:
+    return zip(range(len(ordered) - 1, -1, -1), reversed(ordered), strict=True)
 
 
 def percentile_ranks(values: Sequence[Any]) -> list[float]:
@@ -70,14 +85,9 @@ def quantile_scores(values: Sequence[Any], bins: int = 5) -> list[int]:
     """
     n = len(values)
     top = bins - 1
-    scores: dict[int, int] = {}  # by count of smaller values: few distinct counts repeat
-    out = []
-    for below in _first_below(values):
-        score = scores.get(below)
-        if score is None:
-            score = scores[below] = 1 + min(top, int(below / n * bins))
-        out.append(score)
-    return out
+    counts = _first_below(values)
+    score = {below: 1 + min(top, int(below / n * bins)) for below in set(counts)}
+    return [score[below] for below in counts]
 
 
 def _option(spec: DimensionSpec, name: str, default: Any) -> Any:
