@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -32,7 +33,7 @@ from custrec.classify import (
     percentile_ranks,
     quantile_scores,
 )
-from custrec.model import Customer, Feedback, Interaction, Transaction
+from custrec.model import Customer, Feedback, FrozenMap, Interaction, Transaction
 from custrec.store import Store, open_store
 from custrec.template import DimensionSpec
 from test_classify_facts import AS_OF, CREATED, histories
@@ -189,3 +190,28 @@ class TestOnlyBuiltInClassesTakeTheFastPath:
         store.customers.add(Customer(id="c1", created_at=CREATED))
         types = Classification([]).run(store, AS_OF, save=False).types
         assert [(cid, kind.labels) for cid, kind in types.items()] == [("c1", ())]
+
+
+class TestMadeObjects:
+    """Labels and types built field by field equal the constructors' own."""
+
+    @given(
+        label=st.text(max_size=5),
+        rule=st.none() | st.text(max_size=5),
+        values=st.dictionaries(st.sampled_from(["a", "b", "total_spend"]), st.integers()),
+    )
+    def test_label_made_equals_label(
+        self, label: str, rule: str | None, values: dict[str, int]
+    ) -> None:
+        """Same fields, equality, hash, repr and explanation."""
+        built = Label("d", label, "why", rule, values)
+        made = Label.made("d", label, "why", rule, FrozenMap(values))
+        assert type(made) is Label
+        assert (made, hash(made), repr(made), made.explain()) == (
+            built,
+            hash(built),
+            repr(built),
+            built.explain(),
+        )
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            made.label = "other"  # type: ignore[misc]
