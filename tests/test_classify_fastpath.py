@@ -3,7 +3,7 @@
 - Quantile scores by one sort and one walk equal the definition (``bisect`` per value).
 - ``Classification.run`` over built-in dimensions labels straight from fact values; it
   equals ``classify(compute_facts(...))`` (one :class:`Facts` per customer) on random
-  histories, in a memory store and in SQLite (where the facts come from SQL).
+  histories, in a memory store, in SQLite and in PostgreSQL (where the facts come from SQL).
 - A subclass of a built-in dimension is still asked through its own methods.
 """
 
@@ -20,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import pgserver as pg
 from custrec import config
 from custrec.classify import (
     Classification,
@@ -93,9 +94,17 @@ def dimensions(method: str) -> list[Any]:
     ]
 
 
+@pytest.fixture
+def pg_schema() -> Iterator[str]:
+    """A fresh PostgreSQL schema for one test (skips without a server)."""
+    yield from pg.fresh_schema()
+
+
 def store_of(url: str, records: list[Any]) -> Store:
-    """A store holding the records (customers first)."""
+    """A store holding the records (customers first; a PostgreSQL store is emptied first)."""
     store = open_store(url)
+    if store.scheme == "postgresql":
+        pg.empty(store)
     with store.transaction():
         for kind in (Customer, Interaction, Transaction, Feedback):
             store.repository(kind).add_many(r for r in records if isinstance(r, kind))
@@ -110,18 +119,28 @@ def label_tuple(label: Label) -> tuple[Any, ...]:
 class TestRunEqualsTheFactsPath:
     """Classification.run (from fact values) equals classify(compute_facts(...))."""
 
-    @pytest.mark.parametrize("backend", ["memory", "sqlite"])
+    @pytest.mark.parametrize("backend", ["memory", "sqlite", "postgresql"])
     @settings(
         max_examples=40,
         deadline=None,
-        suppress_health_check=[HealthCheck.function_scoped_fixture],
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
     @given(records=histories(), method=st.sampled_from(["thresholds", "quantiles"]))
     def test_same_types_on_random_histories(
-        self, backend: str, tmp_path: Path, records: list[Any], method: str
+        self,
+        backend: str,
+        tmp_path: Path,
+        request: pytest.FixtureRequest,
+        records: list[Any],
+        method: str,
     ) -> None:
         """Same customers, same labels, reasons and shown values, in the same order."""
-        url = "memory://" if backend == "memory" else f"sqlite:///{tmp_path}/f{next(_stores)}.db"
+        if backend == "postgresql":
+            url = pg.store_url(request.getfixturevalue("pg_schema"))
+        elif backend == "sqlite":
+            url = f"sqlite:///{tmp_path}/f{next(_stores)}.db"
+        else:
+            url = "memory://"
         classification = Classification(dimensions(method))
         assert classification._by_values()
         with store_of(url, records) as store:
