@@ -11,10 +11,11 @@ score), and the smallest value has rank 0.
 from __future__ import annotations
 
 import bisect
+import operator
 from collections.abc import Callable, Mapping, Sequence
-from datetime import tzinfo
+from datetime import date, tzinfo
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol, cast
 
 from custrec import config
 from custrec.classify._dimension import Label
@@ -39,11 +40,42 @@ __all__ = [
 ]
 
 
+def _first_below(values: Sequence[Any]) -> list[int]:
+    """For each value, how many values are strictly smaller: one sort, then one walk.
+
+    Walking the values in sorted order, a value starts a new run of equals when the one
+    before it is smaller; every value of a run has the run's start position as its count.
+    Whole numbers and decimals (what facts hold) take a shortcut: equal ones hash alike, so
+    a dict from each value to its first position in sorted order gives the counts.
+    """
+    if {type(value) for value in values} <= _HASHED_NUMBERS:
+        ordered = sorted(values)
+        # Walking backwards, each value's entry ends at its first (smallest) position.
+        first = {value: position for position, value in _backwards(ordered)}
+        return [first[value] for value in values]
+    order = sorted(range(len(values)), key=values.__getitem__)
+    counts = [0] * len(values)
+    start, previous = 0, None
+    for position, index in enumerate(order):
+        value = values[index]
+        if position == 0 or previous < value:
+            start, previous = position, value
+        counts[index] = start
+    return counts
+
+
+_HASHED_NUMBERS = frozenset({int, bool, Decimal})
+"""Types whose equal values hash alike and order totally (a NaN decimal cannot be sorted)."""
+
+
+def _backwards(ordered: list[Any]) -> zip[tuple[int, Any]]:
+    return zip(range(len(ordered) - 1, -1, -1), reversed(ordered), strict=True)
+
+
 def percentile_ranks(values: Sequence[Any]) -> list[float]:
     """Return, for each value, the share of values strictly smaller (ties share a rank)."""
-    ordered = sorted(values)
-    n = len(ordered)
-    return [bisect.bisect_left(ordered, value) / n for value in values] if n else []
+    n = len(values)
+    return [below / n for below in _first_below(values)]
 
 
 def quantile_scores(values: Sequence[Any], bins: int = 5) -> list[int]:
@@ -51,7 +83,11 @@ def quantile_scores(values: Sequence[Any], bins: int = 5) -> list[int]:
 
     Equal values always get the same score; with many ties a score may go unused.
     """
-    return [1 + min(bins - 1, int(rank * bins)) for rank in percentile_ranks(values)]
+    n = len(values)
+    top = bins - 1
+    counts = _first_below(values)
+    score = {below: 1 + min(top, int(below / n * bins)) for below in set(counts)}
+    return [score[below] for below in counts]
 
 
 def _option(spec: DimensionSpec, name: str, default: Any) -> Any:
@@ -69,6 +105,20 @@ def _thresholds(spec: DimensionSpec, default: Mapping[str, Any]) -> list[tuple[s
     except ArithmeticError:
         raise ValidationError(f"{spec.name}.options.thresholds", raw, "not numbers") from None
     return sorted(pairs, key=lambda pair: pair[1], reverse=True)
+
+
+class _ByValues(Protocol):
+    name: str
+
+    def assign_values(self, rows: Sequence[Mapping[str, Any]], as_of: date) -> list[Label]: ...
+
+
+def _by_values(dimension: _ByValues, population: Sequence[Facts]) -> dict[str, Label]:
+    """``assign`` through ``assign_values``: one implementation for facts and fact values."""
+    if not population:
+        return {}
+    labels = dimension.assign_values([facts.values for facts in population], population[0].as_of)
+    return {facts.customer_id: label for facts, label in zip(population, labels, strict=True)}
 
 
 class _Simple:
@@ -110,27 +160,34 @@ class ValueTier:
             raise ValidationError(
                 f"{spec.name}.options.method", self.method, "use 'thresholds' or 'quantiles'"
             )
+        self._cut_texts = [(label, cut, str(cut)) for label, cut in self.cuts]
 
     def assign(self, population: Sequence[Facts]) -> dict[str, Label]:
         """Label by spend."""
-        values = [facts.get(self.fact) or Decimal(0) for facts in population]
-        out: dict[str, Label] = {}
+        return _by_values(self, population)
+
+    def assign_values(self, rows: Sequence[Mapping[str, Any]], as_of: date) -> list[Label]:
+        """Label customers given only their fact values, in order (what :meth:`assign` does)."""
+        values = [row.get(self.fact) or Decimal(0) for row in rows]
         if self.method == "quantiles":
             ranks = percentile_ranks(values)
-            for facts, value, rank in zip(population, values, ranks, strict=True):
-                out[facts.customer_id] = self._pick(facts, value, Decimal(str(rank)), "rank")
-        else:
-            for facts, value in zip(population, values, strict=True):
-                out[facts.customer_id] = self._pick(facts, value, value, self.fact)
-        return out
+            return [
+                self._pick(value, Decimal(str(rank)), "rank")
+                for value, rank in zip(values, ranks, strict=True)
+            ]
+        return [self._pick(value, value, self.fact) for value in values]
 
-    def _pick(self, facts: Facts, value: Any, measure: Decimal, what: str) -> Label:
-        shown = {self.fact: value} if what == self.fact else {self.fact: value, "rank": measure}
-        for label, cut in self.cuts:
+    def _pick(self, value: Any, measure: Decimal, what: str) -> Label:
+        if what == self.fact:
+            shown = FrozenMap.ordered({self.fact: value})
+        else:
+            shown = FrozenMap({self.fact: value, "rank": measure})
+        # str() of a Decimal is what an f-string shows, several times faster.
+        for label, cut, cut_text in self._cut_texts:
             if measure >= cut:
-                return Label(self.name, label, f"{what} {measure} ≥ {cut}", None, shown)
-        lowest = self.cuts[-1][1]
-        return Label(self.name, self.default, f"{what} {measure} < {lowest}", None, shown)
+                return Label.made(self.name, label, f"{what} {measure!s} ≥ {cut_text}", None, shown)
+        lowest = self._cut_texts[-1][2]
+        return Label.made(self.name, self.default, f"{what} {measure!s} < {lowest}", None, shown)
 
 
 class PurchaseFrequency(_Simple):
@@ -219,32 +276,48 @@ class Rfm:
 
     def assign(self, population: Sequence[Facts]) -> dict[str, Label]:
         """Score the buyers and name their segments."""
-        out: dict[str, Label] = {}
-        buyers = [f for f in population if f.get(self.recency) is not None]
-        for facts in population:
-            if facts.get(self.recency) is None:
-                missing = {self.recency: None}
-                out[facts.customer_id] = Label(
-                    self.name, self.default, "no purchase yet", None, missing
-                )
-        r = quantile_scores([-f[self.recency] for f in buyers])
-        fr = quantile_scores([f.get(self.frequency) or 0 for f in buyers])
-        m = quantile_scores([f.get(self.monetary) or 0 for f in buyers])
-        names = (self.recency, self.frequency, self.monetary, "R", "F", "M")
-        order = sorted(range(len(names)), key=lambda i: repr(names[i]))
+        return _by_values(self, population)
+
+    def assign_values(self, rows: Sequence[Mapping[str, Any]], as_of: date) -> list[Label]:
+        """Label customers given only their fact values, in order (what :meth:`assign` does)."""
+        out: list[Label | None] = [None] * len(rows)
+        recency, frequency, monetary = self.recency, self.frequency, self.monetary
+        buyers: list[int] = []
+        missing = Label.made(
+            self.name, self.default, "no purchase yet", None, FrozenMap({recency: None})
+        )
+        for index, row in enumerate(rows):
+            if row.get(recency) is None:
+                out[index] = missing  # labels are frozen: one serves every non-buyer
+            else:
+                buyers.append(index)
+        shown = [(rows[i][recency], rows[i].get(frequency), rows[i].get(monetary)) for i in buyers]
+        r = quantile_scores([-days for days, _, _ in shown])
+        fr = quantile_scores([orders or 0 for _, orders, _ in shown])
+        m = quantile_scores([spend or 0 for _, _, spend in shown])
+        names = (recency, frequency, monetary, "R", "F", "M")
         distinct = len(set(names)) == len(names)  # options may name one fact twice
-        for facts, rs, fs, ms in zip(buyers, r, fr, m, strict=True):
-            segment = _RFM_GRID[rs, fs]
-            shown = (facts[self.recency], facts.get(self.frequency), facts.get(self.monetary))
-            values = (*shown, rs, fs, ms)
-            reason = f"R{rs} F{fs} M{ms} falls in {segment}"
+        # The values' keys in FrozenMap order (by repr), sorted once for every buyer.
+        order = sorted(range(len(names)), key=lambda i: repr(names[i]))
+        keys = tuple(names[i] for i in order)
+        arrange = operator.itemgetter(*order)
+        wrap = FrozenMap.ordered
+        name, made = self.name, Label.made
+        # (R, F, M) takes 125 values at most: each one's segment and reason are made once.
+        seen: dict[tuple[int, int, int], tuple[str, str]] = {}
+        for index, (days, orders, spend), rs, fs, ms in zip(buyers, shown, r, fr, m, strict=True):
+            found = seen.get((rs, fs, ms))
+            if found is None:
+                segment = _RFM_GRID[rs, fs]
+                found = seen[rs, fs, ms] = (segment, f"R{rs} F{fs} M{ms} falls in {segment}")
+            every = (days, orders, spend, rs, fs, ms)
             ordered = (
-                FrozenMap.ordered({names[i]: values[i] for i in order})
+                wrap(dict(zip(keys, arrange(every), strict=True)))
                 if distinct
-                else FrozenMap(dict(zip(names, values, strict=True)))
+                else FrozenMap(dict(zip(names, every, strict=True)))
             )
-            out[facts.customer_id] = Label(self.name, segment, reason, None, ordered)
-        return out
+            out[index] = made(name, found[0], found[1], None, ordered)
+        return cast("list[Label]", out)  # every index was filled
 
 
 class Lifecycle(_Simple):
@@ -266,38 +339,50 @@ class Lifecycle(_Simple):
 
     def assign(self, population: Sequence[Facts]) -> dict[str, Label]:
         """Place every customer in the lifecycle."""
+        if type(self).label_for is not Lifecycle.label_for:  # a subclass's own decides
+            zone = config.get().zone
+            return {facts.customer_id: self.label_for(facts, zone) for facts in population}
+        return _by_values(self, population)
+
+    def assign_values(self, rows: Sequence[Mapping[str, Any]], as_of: date) -> list[Label]:
+        """Label customers given only their fact values, in order (what :meth:`assign` does)."""
         zone = config.get().zone
-        return {facts.customer_id: self.label_for(facts, zone) for facts in population}
+        return [self._place(row, as_of, zone) for row in rows]
 
     def label_for(self, facts: Facts, zone: tzinfo | None = None) -> Label:
         """Place the customer in the lifecycle (days counted in ``zone``, the configured one)."""
-        recency = facts.get("recency_days")
-        first = facts.get("first_purchase")
-        gap = facts.get("previous_gap_days")
+        return self._place(facts.values, facts.as_of, zone or config.get().zone)
+
+    def _place(self, row: Mapping[str, Any], as_of: date, zone: tzinfo) -> Label:
+        recency = row.get("recency_days")
+        first = row.get("first_purchase")
+        gap = row.get("previous_gap_days")
         # The keys in FrozenMap order (sorted by repr), so no sort per customer.
         values = FrozenMap.ordered(
             {"first_purchase": first, "previous_gap_days": gap, "recency_days": recency}
         )
         if recency is None:
-            return Label(self.name, "prospect", "no purchase yet", None, values)
+            return Label.made(self.name, "prospect", "no purchase yet", None, values)
         # The day of the first purchase where it happened for the configured zone, as
         # recency_days counts it, whatever offset the store hands the datetime back in.
-        first_day = None if first is None else first.astimezone(zone or config.get().zone).date()
-        since_first = (facts.as_of - first_day).days if first_day is not None else None
+        first_day = None if first is None else first.astimezone(zone).date()
+        since_first = (as_of - first_day).days if first_day is not None else None
         if since_first is not None and since_first <= self.new_days:
             reason = f"first purchase {since_first} days ago (≤ {self.new_days})"
-            return Label(self.name, "new", reason, None, values)
+            return Label.made(self.name, "new", reason, None, values)
         if recency <= self.active_days:
             if gap is not None and gap >= self.at_risk_days:
                 reason = f"bought {recency} days ago after a {gap}-day gap"
-                return Label(self.name, "reactivated", reason, None, values)
-            return Label(self.name, "active", f"last purchase {recency} days ago", None, values)
+                return Label.made(self.name, "reactivated", reason, None, values)
+            return Label.made(
+                self.name, "active", f"last purchase {recency} days ago", None, values
+            )
         for label, limit in (("at_risk", self.at_risk_days), ("lapsed", self.churned_days)):
             if recency <= limit:
-                return Label(
+                return Label.made(
                     self.name, label, f"last purchase {recency} days ago (≤ {limit})", None, values
                 )
-        return Label(self.name, "churned", f"last purchase {recency} days ago", None, values)
+        return Label.made(self.name, "churned", f"last purchase {recency} days ago", None, values)
 
 
 class Region(_Simple):

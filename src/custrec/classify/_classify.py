@@ -11,9 +11,10 @@ reports label changes to subscribers.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol, cast
 
 import attrs
 
@@ -191,8 +192,32 @@ def compute_facts(
         if extra:
             builtin = None
     make = Deriver(as_of=as_of, currency=currency, windows=windows, facts=builtin)
+    population: list[Facts] = []
+    for batch, derived in _derived(store, make, cutoff, currency, batch_size, whole=customers):
+        load = _BatchLoader(store, [row[0] for row in batch])
+        for row, values in zip(batch, derived, strict=True):
+            who = row[-1] if customers else row[0]
+            # The deriver's keys come in FrozenMap order, so the map is not sorted again.
+            found = Facts(who, as_of, FrozenMap.ordered(values), load=load)
+            if extra:
+                more = {name: d.function(found) for name, d in extra.items()}
+                found = Facts(who, as_of, {**values, **more}, load=load)
+            population.append(found)
+        if progress is not None:
+            progress(len(population))
+    return population
+
+
+def _derived(
+    store: Store, make: Deriver, cutoff: datetime, currency: str, batch_size: int, *, whole: bool
+) -> Iterator[tuple[list[tuple[Any, ...]], list[dict[str, Any]]]]:
+    """Batches of customer rows (see :func:`_rows`) and their built-in facts, in id order.
+
+    Stores that aggregate in their database do the sums there; others stream their history
+    through Python once. Customers created at or after ``cutoff`` are left out.
+    """
     if isinstance(store, SupportsHistoryAggregation):
-        aggregates = store.aggregate_history(cutoff, currency, windows, make.parts)
+        aggregates = store.aggregate_history(cutoff, currency, make.windows, make.parts)
     else:
         aggregates = aggregate_history(
             store.transactions,
@@ -200,32 +225,29 @@ def compute_facts(
             store.feedback,
             cutoff=cutoff,
             currency=currency,
-            windows=windows,
+            windows=make.windows,
         )
     # Only the customer fields the facts need are read: rows are the id, then created_at,
     # birth_date and addresses, each only when needed.
     needed = [name for name in ("created_at", "birth_date", "addresses") if name in make.fields]
-    population: list[Facts] = []
     existing = F("created_at") < cutoff
-    for batch in _rows(store, needed, batch_size, existing, whole=customers):
-        load = _BatchLoader(store, [row[0] for row in batch])
-        for row in batch:
-            got = dict(zip(needed, row[1:], strict=False))
-            values = make(
-                aggregates.get(row[0]),
-                got.get("created_at"),
-                got.get("birth_date"),
-                got.get("addresses", ()),
-            )
-            who = row[-1] if customers else row[0]
-            found = Facts(who, as_of, values, load=load)
-            if extra:
-                values.update({name: d.function(found) for name, d in extra.items()})
-                found = Facts(who, as_of, values, load=load)
-            population.append(found)
-        if progress is not None:
-            progress(len(population))
-    return population
+    find = aggregates.get
+    for batch in _rows(store, needed, batch_size, existing, whole=whole):
+        if needed:
+            derived = []
+            for row in batch:
+                got = dict(zip(needed, row[1:], strict=False))
+                derived.append(
+                    make(
+                        find(row[0]),
+                        got.get("created_at"),
+                        got.get("birth_date"),
+                        got.get("addresses", ()),
+                    )
+                )
+        else:
+            derived = [make(find(row[0]), None, None, ()) for row in batch]
+        yield batch, derived
 
 
 def _rows(
@@ -272,6 +294,12 @@ def build_dimension(spec: DimensionSpec, template: Template | None = None) -> Di
             f"dimensions.{spec.name}.classifier", spec.classifier, f"unknown; known: {known}"
         )
     return factory(spec, template)
+
+
+class _AssignsValues(Protocol):
+    """A built-in dimension: it labels customers from their fact values alone, in order."""
+
+    def assign_values(self, rows: Sequence[Mapping[str, Any]], as_of: date) -> list[Label]: ...
 
 
 class Classification:
@@ -362,17 +390,20 @@ class Classification:
             Every customer's type, and the changes recorded.
         """
         as_of = as_of or _today()
-        population = compute_facts(
-            store,
-            as_of,
-            currency=self.currency,
-            windows=self.windows,
-            batch_size=batch_size,
-            progress=progress,
-            facts=self.facts,
-            customers=False,
-        )
-        types = self.classify(population)
+        if self._by_values():
+            types = self._classify_values(store, as_of, batch_size, progress)
+        else:
+            population = compute_facts(
+                store,
+                as_of,
+                currency=self.currency,
+                windows=self.windows,
+                batch_size=batch_size,
+                progress=progress,
+                facts=self.facts,
+                customers=False,
+            )
+            types = self.classify(population)
         changes: list[LabelChange] = []
         if save:
             ordered = list(types.values())
@@ -385,6 +416,45 @@ class Classification:
                 if progress is not None:
                     progress(min(start + batch_size, len(ordered)))
         return ClassificationRun(as_of, FrozenMap(types), tuple(changes))
+
+    def _by_values(self) -> bool:
+        """Whether every dimension labels from fact values alone, all built-in facts.
+
+        Built-in dimensions offer ``assign_values`` (their ``assign`` goes through it); a
+        subclass may change ``assign``, so only the built-in classes themselves count.
+        """
+        wanted = self.facts
+        if wanted is None or wanted & user_facts().keys():
+            return False
+        return all(type(d).__dict__.get("assign_values") is not None for d in self.dimensions)
+
+    def _classify_values(
+        self, store: Store, as_of: date, batch_size: int, progress: Progress | None
+    ) -> dict[str, CustomerType]:
+        """What ``classify(compute_facts(...))`` gives, without a Facts object per customer.
+
+        The fact values go straight to the dimensions' ``assign_values``.
+        """
+        make = Deriver(as_of=as_of, currency=self.currency, windows=self.windows, facts=self.facts)
+        ids: list[str] = []
+        rows: list[dict[str, Any]] = []
+        batches = _derived(store, make, cutoff_of(as_of), self.currency, batch_size, whole=False)
+        for batch, derived in batches:
+            ids.extend(row[0] for row in batch)
+            rows.extend(derived)
+            if progress is not None:
+                progress(len(ids))
+        if not ids:
+            return {}
+        columns = [
+            cast("_AssignsValues", dimension).assign_values(rows, as_of)
+            for dimension in self.dimensions
+        ]
+        labels = zip(*columns, strict=True) if columns else itertools.repeat((), len(ids))
+        made: Iterable[tuple[str, tuple[Label, ...]]] = zip(ids, labels, strict=True)
+        if any(later <= earlier for earlier, later in itertools.pairwise(ids)):
+            made = sorted(made, key=lambda pair: pair[0])
+        return {cid: _customer_type(cid, as_of, labels) for cid, labels in made}
 
     def _save(self, store: Store, batch: Sequence[CustomerType]) -> list[LabelChange]:
         labels = store.collection(LABELS_COLLECTION)
@@ -404,6 +474,22 @@ class Classification:
                         history.put(key, {"old": old, "new": label.label})
                 labels.put(kind.customer_id, kind.to_dict())
         return changes
+
+
+_new_type = object.__new__
+_TYPE_SETTERS = tuple(
+    CustomerType.__dict__[field.name].__set__ for field in attrs.fields(CustomerType)
+)  # the slots' own setters: a frozen CustomerType's fields are set once, as attrs sets them
+
+
+def _customer_type(customer_id: str, as_of: date, labels: tuple[Label, ...]) -> CustomerType:
+    """The same CustomerType as the constructor makes, for many customers at once."""
+    made = _new_type(CustomerType)
+    set_id, set_as_of, set_labels = _TYPE_SETTERS
+    set_id(made, customer_id)
+    set_as_of(made, as_of)
+    set_labels(made, labels)
+    return made
 
 
 def stored_type(store: Store, customer_id: str) -> CustomerType | None:

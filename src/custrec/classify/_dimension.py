@@ -72,6 +72,29 @@ class Label:
     rule: str | None = None
     values: FrozenMap[str, Any] = attrs.field(default=None, converter=_to_values)
 
+    @classmethod
+    def made(
+        cls,
+        dimension: str,
+        label: str,
+        reason: str,
+        rule: str | None,
+        values: FrozenMap[str, Any],
+    ) -> Label:
+        """Build a label whose ``values`` is already a :class:`~custrec.model.FrozenMap`.
+
+        The same label as the constructor gives, without its conversion: for classifiers
+        that label many customers at once.
+        """
+        made = _new_label(cls)
+        set_dimension, set_label, set_reason, set_rule, set_values = _LABEL_SETTERS
+        set_dimension(made, dimension)
+        set_label(made, label)
+        set_reason(made, reason)
+        set_rule(made, rule)
+        set_values(made, values)
+        return made
+
     def explain(self) -> str:
         """Return the explanation as readable text."""
         shown = ", ".join(f"{name}={show_value(value)}" for name, value in self.values.items())
@@ -86,6 +109,12 @@ class Label:
             "rule": self.rule,
             "values": {name: _json_value(value) for name, value in self.values.items()},
         }
+
+
+_new_label = object.__new__
+_LABEL_SETTERS = tuple(
+    Label.__dict__[field.name].__set__ for field in attrs.fields(Label)
+)  # the slots' own setters: a frozen Label's fields are set once, as attrs sets them
 
 
 def _json_value(value: Any) -> Any:

@@ -14,6 +14,7 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
+from custrec.errors import ValidationError
 from custrec.model import Feedback, Interaction, Transaction, TransactionStatus
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "SupportsHistoryAggregation",
     "aggregate_history",
     "refunded_before",
+    "wanted_parts",
     "window_starts",
 ]
 
@@ -89,6 +91,21 @@ class SupportsHistoryAggregation(Protocol):
         ``parts`` names the :data:`AGGREGATE_PARTS` wanted (every part when ``None``).
         """
         ...
+
+
+def wanted_parts(parts: Collection[str] | None) -> frozenset[str]:
+    """The :data:`AGGREGATE_PARTS` a caller asks for: every part when ``None``.
+
+    Raises:
+        ValidationError: A part is not one of :data:`AGGREGATE_PARTS`.
+    """
+    if parts is None:
+        return frozenset(AGGREGATE_PARTS)
+    wanted = frozenset(parts)
+    unknown = wanted - AGGREGATE_PARTS.keys()
+    if unknown:
+        raise ValidationError("parts", sorted(unknown), f"use {', '.join(AGGREGATE_PARTS)}")
+    return wanted
 
 
 def window_starts(cutoff: datetime, windows: Sequence[int]) -> dict[int, datetime]:

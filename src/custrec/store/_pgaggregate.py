@@ -1,20 +1,26 @@
 """History aggregates computed by PostgreSQL (SQL push-down for classification facts).
 
 The same queries as the SQLite store's, in PostgreSQL's spelling (``FILTER`` clauses,
-``DISTINCT ON``); they give exactly :func:`custrec.store.aggregate_history`. Only the
-transactions with after-sales refunds are read back, to date their refunds in Python.
+``DISTINCT ON``); they give exactly :func:`custrec.store.aggregate_history` for the parts
+asked for, and only those parts' queries run. Only the transactions with after-sales
+refunds are read back, to date their refunds in Python.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any
 
 import psycopg
 
 from custrec.model import Transaction
-from custrec.store._aggregate import HistoryAggregates, refunded_before, window_starts
+from custrec.store._aggregate import (
+    HistoryAggregates,
+    refunded_before,
+    wanted_parts,
+    window_starts,
+)
 from custrec.store._sqlcompile import epoch_us, from_epoch_us
 
 __all__ = ["aggregate_history"]
@@ -69,6 +75,8 @@ def aggregate_history(  # noqa: PLR0912 - one loop per aggregate query, read in 
     currency: str,
     windows: Sequence[int],
     decode: Callable[[type[Any], str, Any], Any],
+    *,
+    parts: Collection[str] | None = None,
 ) -> dict[str, HistoryAggregates]:
     """Aggregate every customer's history before ``cutoff`` over ``conn``.
 
@@ -78,11 +86,19 @@ def aggregate_history(  # noqa: PLR0912 - one loop per aggregate query, read in 
         currency: The facts' currency.
         windows: Trailing windows in days.
         decode: Reads a transaction document back into a record.
+        parts: The :data:`~custrec.store.AGGREGATE_PARTS` wanted (all when ``None``); only
+            their queries run.
 
     Returns:
         The aggregates of every customer with counted history, by customer id.
+
+    Raises:
+        ValidationError: A part is unknown.
     """
+    wanted = wanted_parts(parts)
     windows = tuple(int(n) for n in windows)
+    sales = bool(wanted & {"orders", "spend", "windows"})
+    net = bool(wanted & {"spend", "windows"})
     sql = _queries(windows)
     starts = window_starts(cutoff, windows)
     params: dict[str, Any] = {"cutoff": epoch_us(cutoff), "currency": currency}
@@ -98,28 +114,28 @@ def aggregate_history(  # noqa: PLR0912 - one loop per aggregate query, read in 
     def rows(name: str) -> list[tuple[Any, ...]]:
         return conn.execute(sql[name], params).fetchall()
 
-    for row in rows("sales"):
+    for row in rows("sales") if sales else ():
         agg = entry(row[0])
         agg.order_count, agg.spend_minor = row[1], row[2]
         agg.first_purchase, agg.last_purchase = from_epoch_us(row[3]), from_epoch_us(row[4])
         for index, n in enumerate(windows):
             agg.orders_in[n] = row[5 + 2 * index]
             agg.spend_in[n] = row[6 + 2 * index]
-    for customer_id, at_us in rows("previous"):
+    for customer_id, at_us in rows("previous") if "previous" in wanted else ():
         entry(customer_id).previous_purchase = from_epoch_us(at_us)
-    refunded = rows("refunded")
-    for customer_id, count in rows("other"):
+    refunded = rows("refunded") if net else []
+    for customer_id, count in rows("other") if "other" in wanted else ():
         entry(customer_id).other_currency_orders = count
-    for row in rows("contacts"):
+    for row in rows("contacts") if "contacts" in wanted else ():
         agg = entry(row[0])
         agg.interaction_count, agg.last_contact = row[1], from_epoch_us(row[2])
         for index, n in enumerate(windows):
             agg.interactions_in[n] = row[3 + index]
-    for customer_id, total, count in rows("ratings"):
+    for customer_id, total, count in rows("ratings") if "ratings" in wanted else ():
         if count:
             agg = entry(customer_id)
             agg.rating_sum, agg.rating_count = total, count
-    for customer_id, nps, at_us, ident in rows("nps"):
+    for customer_id, nps, at_us, ident in rows("nps") if "nps" in wanted else ():
         agg = entry(customer_id)
         agg.latest_nps, agg.latest_nps_key = nps, (from_epoch_us(at_us), ident)
     for customer_id, doc in refunded:

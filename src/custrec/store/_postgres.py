@@ -559,11 +559,15 @@ class PostgresStore(Store):
     ) -> dict[str, HistoryAggregates]:
         """Aggregate every customer's history before ``cutoff`` in PostgreSQL.
 
-        Gives exactly what :func:`custrec.store.aggregate_history` gives in Python. Every
-        part is computed whatever ``parts`` asks for (the protocol allows more).
+        Gives exactly what :func:`custrec.store.aggregate_history` gives in Python for the
+        parts asked for (:data:`~custrec.store.AGGREGATE_PARTS`; all when ``None``); only
+        their queries run.
+
+        Raises:
+            ValidationError: A part is unknown.
         """
         with self._db() as conn:
-            return aggregate_history(conn, cutoff, currency, windows, self._decode)
+            return aggregate_history(conn, cutoff, currency, windows, self._decode, parts=parts)
 
     # -- quality push-down (custrec.quality.run_checks) -----------------------------------
 

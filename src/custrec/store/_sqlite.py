@@ -30,7 +30,7 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, unquote
 
@@ -50,10 +50,10 @@ from custrec.serialize import SCHEMA_VERSION as SERIALIZE_VERSION
 from custrec.serialize import from_dict, record_type_name, structure, to_dict
 from custrec.store import _sqlquality
 from custrec.store._aggregate import (
-    AGGREGATE_PARTS,
     WINDOWS,
     HistoryAggregates,
     refunded_before,
+    wanted_parts,
     window_starts,
 )
 from custrec.store._audit import AuditAction, AuditEntry, FieldChange
@@ -883,10 +883,11 @@ class SQLiteStore(Store):
         there too when the last one was paid before ``cutoff``; the rare sale with a refund
         on or after it is read back to date each refund.
         """
-        wanted = _parts(parts)
+        wanted = wanted_parts(parts)
         windows = tuple(int(n) for n in windows)
         net, windowed = bool(wanted & {"spend", "windows"}), "windows" in wanted
-        sql = _aggregate_sql(windows, net=net, windowed=windowed)
+        previous = "previous" in wanted
+        sql = _aggregate_sql(windows, net=net, windowed=windowed, previous=previous)
         params: dict[str, Any] = {"cutoff": epoch_us(cutoff), "currency": currency}
         params.update(
             {f"w{n}": epoch_us(start) for n, start in window_starts(cutoff, windows).items()}
@@ -894,13 +895,18 @@ class SQLiteStore(Store):
         out: dict[str, HistoryAggregates] = {}
         with self._db() as conn:
             late: list[tuple[str, str]] = []
-            if wanted & {"orders", "spend", "windows"}:
-                unknown = _read_sales(conn, sql, params, windows if windowed else (), out, net=net)
+            if wanted & {"orders", "spend", "windows", "previous"}:
+                unknown = _read_sales(
+                    conn,
+                    sql,
+                    params,
+                    windows if windowed else (),
+                    out,
+                    net=net,
+                    previous=previous,
+                )
                 if unknown:
                     late = conn.execute(sql["late_refunds"], params).fetchall()
-            if "previous" in wanted:
-                for customer_id, at_us in conn.execute(sql["previous"], params):
-                    _entry(out, customer_id).previous_purchase = from_epoch_us(at_us)
             _read_others(conn, sql, params, windows, out, wanted=wanted)
         starts = window_starts(cutoff, windows)
         for customer_id, doc in late:
@@ -932,16 +938,6 @@ class SQLiteStore(Store):
             return _sqlquality.batch_starts(conn, record_type, batch_size)
 
 
-def _parts(parts: Collection[str] | None) -> frozenset[str]:
-    if parts is None:
-        return frozenset(AGGREGATE_PARTS)
-    wanted = frozenset(parts)
-    unknown = wanted - AGGREGATE_PARTS.keys()
-    if unknown:
-        raise ValidationError("parts", sorted(unknown), f"use {', '.join(AGGREGATE_PARTS)}")
-    return wanted
-
-
 def _entry(out: dict[str, HistoryAggregates], customer_id: str) -> HistoryAggregates:
     found = out.get(customer_id)
     if found is None:
@@ -966,26 +962,39 @@ def _read_sales(
     out: dict[str, HistoryAggregates],
     *,
     net: bool,
+    previous: bool,
 ) -> int:
-    """Orders, spend net of the refunds paid before the cut-off, and the windows.
+    """Orders, spend net of the refunds paid before the cut-off, the windows, the previous sale.
 
     Returns how many refunded sales the table cannot date (paid on or after the cut-off,
     or written before the refund-time column): the caller dates those by reading them.
     """
     unknown = 0
     first_window = 8 if net else 5
+    # Sales are read first, so each row makes its customer's entry.
     for row in conn.execute(sql["sales"], params):
-        agg = _entry(out, row[0])
-        agg.order_count, agg.spend_minor = row[1], row[2]
-        agg.first_purchase, agg.last_purchase = from_epoch_us(row[3]), from_epoch_us(row[4])
+        refund, refunds = (row[5], row[6]) if net else (0, 0)
+        before = row[-1] if previous else None
+        agg = out[row[0]] = HistoryAggregates(
+            row[1],  # order_count
+            row[2] - refund,  # spend_minor, net of refunds
+            refund,  # refund_minor
+            refunds,  # refund_count
+            0,  # other_currency_orders
+            _EPOCH + _MICROSECONDS(0, 0, row[3]),  # first_purchase, as from_epoch_us
+            _EPOCH + _MICROSECONDS(0, 0, row[4]),  # last_purchase
+            None if before is None else _EPOCH + _MICROSECONDS(0, 0, before),  # previous
+        )
         if net:
-            agg.spend_minor -= row[5]
-            agg.refund_minor, agg.refund_count = row[5], row[6]
             unknown += row[7]
         for index, n in enumerate(windows):
             agg.orders_in[n] = row[first_window + 2 * index]
             agg.spend_in[n] = row[first_window + 1 + 2 * index]
     return unknown
+
+
+_EPOCH = from_epoch_us(0)
+_MICROSECONDS = timedelta  # timedelta(0, 0, n): n microseconds, positional (faster)
 
 
 def _read_others(
@@ -1047,20 +1056,28 @@ def _make_field_reader(kind: type[Any], name: str) -> Callable[[Any], Any]:
     return read
 
 
-def _aggregate_sql(windows: Sequence[int], *, net: bool, windowed: bool) -> dict[str, str]:
+def _aggregate_sql(
+    windows: Sequence[int], *, net: bool, windowed: bool, previous: bool = False
+) -> dict[str, str]:
     """The aggregate queries for :meth:`SQLiteStore.aggregate_history`.
 
     With ``net``, sales also sum the refunds known to be paid before the cut-off (``paid``)
     and count the refunded sales that cannot be dated from the table; with ``windowed``,
-    sales are also counted and summed per window. Only whole numbers
+    sales are also counted and summed per window; with ``previous``, the last column is
+    the time of the second-latest counted sale (``NULL`` with one), found by a short walk
+    back along the ``(customer_id, at_us)`` index from each customer's group: much cheaper
+    than ranking every sale with a window function. Only whole numbers
     (the windows, checked by the caller) are formatted into the text; every value travels
     as a named parameter.
     """
     windows = [int(n) for n in windows]
     paid = "(CASE WHEN refund_last_us < :cutoff THEN refund_minor ELSE 0 END)"
+    # FILTER clauses (SQLite 3.30; the store needs 3.38) skip the many rows without refunds.
     refunds = (
-        f", SUM({paid}), SUM({paid} > 0),"
-        " SUM(refund_minor != 0 AND (refund_last_us IS NULL OR refund_last_us >= :cutoff))"
+        ", coalesce(SUM(refund_minor) FILTER (WHERE refund_last_us < :cutoff), 0),"
+        " COUNT(*) FILTER (WHERE refund_last_us < :cutoff AND refund_minor > 0),"
+        " COUNT(*) FILTER (WHERE refund_minor != 0"
+        " AND (refund_last_us IS NULL OR refund_last_us >= :cutoff))"
         if net
         else ""
     )
@@ -1071,22 +1088,23 @@ def _aggregate_sql(windows: Sequence[int], *, net: bool, windowed: bool) -> dict
     )
     contacts = "".join(f", SUM(at_us >= :w{n})" for n in windows)
     queries = dict(_AGGREGATES)
-    queries["sales"] = queries["sales"].replace("<columns>", refunds + per_window)
+    before = _PREVIOUS_SALE if previous else ""
+    queries["sales"] = queries["sales"].replace("<columns>", refunds + per_window + before)
     queries["contacts"] = queries["contacts"].replace("<windows>", contacts)
     return queries
 
+
+_PREVIOUS_SALE = """, (SELECT earlier.at_us FROM transactions AS earlier
+            WHERE earlier.customer_id = transactions.customer_id AND earlier.at_us < :cutoff
+                AND earlier.status != 'cancelled' AND earlier.currency = :currency
+            ORDER BY earlier.at_us DESC LIMIT 1 OFFSET 1)"""
+"""Each customer's second-latest counted sale (ties count twice, as in the Python reference)."""
 
 _AGGREGATES = {
     "sales": """SELECT customer_id, COUNT(*), SUM(total_minor), MIN(at_us), MAX(at_us)
             <columns>
         FROM transactions WHERE at_us < :cutoff AND status != 'cancelled' AND currency = :currency
         GROUP BY customer_id""",
-    "previous": """SELECT customer_id, at_us FROM (
-            SELECT customer_id, at_us, ROW_NUMBER() OVER (
-                PARTITION BY customer_id ORDER BY at_us DESC) AS n
-            FROM transactions
-            WHERE at_us < :cutoff AND status != 'cancelled' AND currency = :currency)
-        WHERE n = 2""",
     "late_refunds": """SELECT customer_id, doc FROM transactions
         WHERE at_us < :cutoff AND status != 'cancelled' AND currency = :currency
             AND refund_minor != 0 AND (refund_last_us IS NULL OR refund_last_us >= :cutoff)""",
