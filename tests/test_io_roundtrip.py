@@ -196,3 +196,13 @@ class TestKinds:
         store = open_store("memory://")
         import_customers(store, io.BytesIO(out.getvalue()), format="csv")
         assert store.customers.get("K1") == customer
+
+
+def test_xlsx_header_keeps_a_literal_underscore_x() -> None:
+    """A custom field named ``_x`` survives .xlsx, whose headers escape "_x" like cells."""
+    customer = Customer(id="0", custom={"_x": "false", "a_x0041_": "1"})
+    out = io.BytesIO()
+    export_customers([customer], out, format="xlsx", language="zh")
+    store = open_store("memory://")
+    import_customers(store, io.BytesIO(out.getvalue()), format="xlsx")
+    assert store.customers.get("0").custom == customer.custom

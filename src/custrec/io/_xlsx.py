@@ -58,7 +58,7 @@ def read_xlsx(stream: BinaryIO, *, sheet: str | None = None) -> Table:
         header = next(rows, None)
         if header is None or not any(cell is not None for cell in header):
             raise ValidationError("source", sheet, "the sheet is empty: there is no header row")
-        headers = tuple("" if cell is None else str(cell).strip() for cell in header)
+        headers = tuple("" if cell is None else _unescape(str(cell)).strip() for cell in header)
         while headers and not headers[-1]:
             headers = headers[:-1]
         max_row = worksheet.max_row
