@@ -511,3 +511,40 @@ class TestEncryptedSQLiteStore(_Deviations, StoreSuite):
         yield another
         for handle in opened:
             handle.close()
+
+
+class TestEncryptedPostgresStore(
+    _Deviations, CrudTests, LookupTests, UnitOfWorkTests, HistoryTests
+):
+    """CRUD, lookups, units of work and history through the wrapper on PostgreSQL, when present.
+
+    Each test gets a fresh schema on the test server (skipped without one, see ``pgserver``).
+    """
+
+    @pytest.fixture
+    def url(self) -> Iterator[str]:
+        import pgserver as pg
+
+        for schema in pg.fresh_schema():
+            yield pg.store_url(schema)
+
+    @pytest.fixture
+    def store(self, url: str) -> Iterator[Store]:
+        store = encrypted(open_store(url))
+        yield store  # type: ignore[misc]
+        store.close()
+
+    @pytest.fixture
+    def reopen(self, url: str) -> Iterator[Any]:
+        opened: list[EncryptedStore] = []
+
+        def another() -> EncryptedStore:
+            opened.append(encrypted(open_store(url)))
+            return opened[-1]
+
+        yield another
+        for handle in opened:
+            handle.close()
+
+    def test_reads_inside_a_block_see_its_writes(self) -> None:
+        pytest.skip("queries the name, which is sealed here (TestEncryptedMemoryStore runs it)")
