@@ -30,6 +30,7 @@ from custrec.store._base import (
 )
 from custrec.store._memory import MemoryStore
 from custrec.store._pyquery import order_values, run_query
+from custrec.store._quality import SupportsQualityPushdown, SuspectQuery
 from custrec.store._query import Order, Page, Query, decode_cursor, encode_cursor
 from custrec.store._registry import ENTRY_POINT_GROUP, backends, open_store, register_backend
 
@@ -52,6 +53,8 @@ __all__ = [
     "Repository",
     "Store",
     "SupportsHistoryAggregation",
+    "SupportsQualityPushdown",
+    "SuspectQuery",
     "aggregate_history",
     "backends",
     "contact_keys",
