@@ -23,11 +23,14 @@ from hypothesis import strategies as st
 import pgserver as pg
 from custrec import config
 from custrec.classify import (
+    AgeBand,
     Classification,
     Facts,
     Label,
     Lifecycle,
+    NpsClass,
     PurchaseFrequency,
+    Region,
     Rfm,
     ValueTier,
     compute_facts,
@@ -91,6 +94,11 @@ def dimensions(method: str) -> list[Any]:
         ValueTier(DimensionSpec("value", classifier="value_tier", options=options)),
         Rfm(DimensionSpec("rfm", classifier="rfm")),
         Lifecycle(DimensionSpec("life", classifier="lifecycle", options={"new_days": 30})),
+        PurchaseFrequency(
+            DimensionSpec("freq", classifier="purchase_frequency", options={"fact": "orders_90d"})
+        ),
+        AgeBand(DimensionSpec("age", classifier="age_band")),
+        NpsClass(DimensionSpec("nps", classifier="nps_class")),
     ]
 
 
@@ -193,9 +201,24 @@ class TestOnlyBuiltInClassesTakeTheFastPath:
         assert dimension.assign(compute_facts(store, AS_OF))["c1"].label == "everyone"
 
     def test_other_dimensions_keep_the_facts_path(self) -> None:
-        """A dimension without assign_values (purchase frequency) keeps the facts path."""
-        frequency = PurchaseFrequency(DimensionSpec("f", classifier="purchase_frequency"))
-        assert not Classification([*dimensions("thresholds"), frequency])._by_values()
+        """A dimension without assign_values (region) keeps the facts path."""
+        region = Region(DimensionSpec("r", classifier="region", options={"home": ["上海"]}))
+        assert not Classification([*dimensions("thresholds"), region])._by_values()
+
+    @pytest.mark.parametrize("kind", [PurchaseFrequency, AgeBand, NpsClass])
+    def test_subclass_of_a_simple_dimension_is_asked(self, kind: Any) -> None:
+        """A subclass's own label_for decides, on both paths."""
+
+        class Mine(kind):  # type: ignore[misc,valid-type]
+            def label_for(self, facts: Facts) -> Label:
+                return Label(self.name, "mine", "mine")
+
+        store = open_store("memory://")
+        store.customers.add(Customer(id="c1", created_at=CREATED))
+        dimension = Mine(DimensionSpec("d", classifier="age_band"))
+        assert not Classification([dimension])._by_values()
+        assert Classification([dimension]).run(store, AS_OF, save=False).types["c1"]["d"] == "mine"
+        assert dimension.assign(compute_facts(store, AS_OF))["c1"].label == "mine"
 
     def test_no_customers_no_types(self) -> None:
         """An empty store gives no types on the fast path."""

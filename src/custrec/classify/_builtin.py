@@ -204,9 +204,22 @@ class PurchaseFrequency(_Simple):
         self.cuts = _thresholds(spec, {"frequent": 12, "regular": 4, "occasional": 1})
         self.default = str(_option(spec, "default", spec.default or "inactive"))
 
+    def assign(self, population: Sequence[Facts]) -> dict[str, Label]:
+        """Label every customer by its order count."""
+        if type(self).label_for is not PurchaseFrequency.label_for:  # a subclass's own decides
+            return super().assign(population)
+        return _by_values(self, population)
+
+    def assign_values(self, rows: Sequence[Mapping[str, Any]], as_of: date) -> list[Label]:
+        """Label customers given only their fact values, in order (what :meth:`assign` does)."""
+        return [self._label(row) for row in rows]
+
     def label_for(self, facts: Facts) -> Label:
         """Label by the order count."""
-        value = facts.get(self.fact) or 0
+        return self._label(facts.values)
+
+    def _label(self, row: Mapping[str, Any]) -> Label:
+        value = row.get(self.fact) or 0
         for label, cut in self.cuts:
             if value >= cut:
                 return Label(
@@ -452,9 +465,22 @@ class AgeBand(_Simple):
         self.facts = frozenset({"age"})
         self.bands = sorted(int(b) for b in _option(spec, "bands", [18, 30, 40, 50, 60]))
 
+    def assign(self, population: Sequence[Facts]) -> dict[str, Label]:
+        """Band every customer's age."""
+        if type(self).label_for is not AgeBand.label_for:  # a subclass's own decides
+            return super().assign(population)
+        return _by_values(self, population)
+
+    def assign_values(self, rows: Sequence[Mapping[str, Any]], as_of: date) -> list[Label]:
+        """Label customers given only their fact values, in order (what :meth:`assign` does)."""
+        return [self._label(row) for row in rows]
+
     def label_for(self, facts: Facts) -> Label:
         """Band the age."""
-        age = facts.get("age")
+        return self._label(facts.values)
+
+    def _label(self, row: Mapping[str, Any]) -> Label:
+        age = row.get("age")
         if age is None:
             return Label(self.name, "unknown", "no birth date", None, {"age": None})
         index = bisect.bisect_right(self.bands, age)
@@ -474,9 +500,22 @@ class NpsClass(_Simple):
         self.name = spec.name
         self.facts = frozenset({"latest_nps"})
 
+    def assign(self, population: Sequence[Facts]) -> dict[str, Label]:
+        """Class every customer's latest NPS answer."""
+        if type(self).label_for is not NpsClass.label_for:  # a subclass's own decides
+            return super().assign(population)
+        return _by_values(self, population)
+
+    def assign_values(self, rows: Sequence[Mapping[str, Any]], as_of: date) -> list[Label]:
+        """Label customers given only their fact values, in order (what :meth:`assign` does)."""
+        return [self._label(row) for row in rows]
+
     def label_for(self, facts: Facts) -> Label:
         """Class the latest NPS answer."""
-        score = facts.get("latest_nps")
+        return self._label(facts.values)
+
+    def _label(self, row: Mapping[str, Any]) -> Label:
+        score = row.get("latest_nps")
         if score is None:
             return Label(self.name, "unknown", "no NPS answer", None, {"latest_nps": None})
         label = "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"
