@@ -26,6 +26,7 @@ from custrec.classify import (
     AgeBand,
     Classification,
     Facts,
+    Industry,
     Label,
     Lifecycle,
     NpsClass,
@@ -99,6 +100,7 @@ def dimensions(method: str) -> list[Any]:
         ),
         AgeBand(DimensionSpec("age", classifier="age_band")),
         NpsClass(DimensionSpec("nps", classifier="nps_class")),
+        Region(DimensionSpec("where", classifier="region", options={"home": ["上海", "北京市"]})),
     ]
 
 
@@ -201,11 +203,11 @@ class TestOnlyBuiltInClassesTakeTheFastPath:
         assert dimension.assign(compute_facts(store, AS_OF))["c1"].label == "everyone"
 
     def test_other_dimensions_keep_the_facts_path(self) -> None:
-        """A dimension without assign_values (region) keeps the facts path."""
-        region = Region(DimensionSpec("r", classifier="region", options={"home": ["上海"]}))
-        assert not Classification([*dimensions("thresholds"), region])._by_values()
+        """A dimension without assign_values (industry) keeps the facts path."""
+        industry = Industry(DimensionSpec("i", classifier="industry"))
+        assert not Classification([*dimensions("thresholds"), industry])._by_values()
 
-    @pytest.mark.parametrize("kind", [PurchaseFrequency, AgeBand, NpsClass])
+    @pytest.mark.parametrize("kind", [PurchaseFrequency, AgeBand, NpsClass, Region])
     def test_subclass_of_a_simple_dimension_is_asked(self, kind: Any) -> None:
         """A subclass's own label_for decides, on both paths."""
 

@@ -413,9 +413,22 @@ class Region(_Simple):
             home = [home]
         self.home = {_fold(place) for place in home}
 
+    def assign(self, population: Sequence[Facts]) -> dict[str, Label]:
+        """Place every customer as local or remote."""
+        if type(self).label_for is not Region.label_for:  # a subclass's own decides
+            return super().assign(population)
+        return _by_values(self, population)
+
+    def assign_values(self, rows: Sequence[Mapping[str, Any]], as_of: date) -> list[Label]:
+        """Label customers given only their fact values, in order (what :meth:`assign` does)."""
+        return [self._label(row) for row in rows]
+
     def label_for(self, facts: Facts) -> Label:
         """Compare the address with the home region."""
-        region, city = facts.get("region"), facts.get("city")
+        return self._label(facts.values)
+
+    def _label(self, row: Mapping[str, Any]) -> Label:
+        region, city = row.get("region"), row.get("city")
         values = {"region": region, "city": city}
         if region is None and city is None:
             return Label(self.name, "unknown", "no address", None, values)
