@@ -246,6 +246,14 @@ def key_hash(key: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
+def _has_key(customer: Customer, key: str) -> bool:
+    """Whether ``key`` is one of the customer's contact keys (phones checked directly)."""
+    if key.startswith("phone:"):
+        e164 = key[6:]
+        return any(phone.e164 == e164 for phone in customer.phones)
+    return key in contact_keys(customer)
+
+
 def _contact_rows(customer: Customer) -> list[tuple[int, str]]:
     return [(key_hash(key), customer.id) for key in contact_keys(customer)]
 
@@ -752,7 +760,7 @@ class SQLiteStore(Store):
         with self._db() as conn:
             rows = conn.execute(_FIND_BY_KEY, (key_hash(key),)).fetchall()
         found = self._decode_all(Customer, rows)
-        return [customer for customer in found if key in contact_keys(customer)]
+        return [customer for customer in found if _has_key(customer, key)]
 
     # -- audit --------------------------------------------------------------------------
 
