@@ -124,9 +124,68 @@ def check_passes(passes: Sequence[str]) -> tuple[str, ...]:
     return tuple(passes)
 
 
-def _blocks(
-    views: Sequence[MatchView], keys: Callable[[MatchView], Iterable[str]]
-) -> Iterator[list[int]]:
+Keyed = Iterable[tuple[str, int]]
+"""Blocking keys with the index of the record that has them, records in index order."""
+
+
+def _keyed(views: Sequence[MatchView], keys: Callable[[MatchView], Iterable[str]]) -> Keyed:
+    """The reference way to key records: call the pass on each record."""
+    return ((key, index) for index, view in enumerate(views) for key in keys(view))
+
+
+# The built-in passes keyed in one expression each over all records: the same keys in the
+# same order as :func:`_keyed` gives (a property test holds them to it), without a call
+# per record and pass, which costs more than the keys.
+_FAST_KEYED: dict[str, Callable[[Sequence[MatchView]], Keyed]] = {
+    "phone": lambda views: ((k, i) for i, v in enumerate(views) for k in v.phones),
+    "email": lambda views: ((k, i) for i, v in enumerate(views) for k in v.emails),
+    "email_local": lambda views: (
+        (k, i) for i, v in enumerate(views) for k in v.locals if len(k) >= 5
+    ),
+    "handle": lambda views: ((k, i) for i, v in enumerate(views) for k in v.handles),
+    "external_id": lambda views: ((k, i) for i, v in enumerate(views) for k in v.external),
+    "name_birth": lambda views: (
+        (f"{' '.join(v.phonetic)}|{v.birth_digits}", i)
+        for i, v in enumerate(views)
+        if v.phonetic and v.birth_digits
+    ),
+    "name_token_birth": lambda views: (
+        (f"{code}|{v.birth_digits}", i)
+        for i, v in enumerate(views)
+        if v.birth_digits
+        for code in v.phonetic
+    ),
+    "name_postcode": lambda views: (
+        (f"{' '.join(v.phonetic)}|{postcode}", i)
+        for i, v in enumerate(views)
+        if v.phonetic
+        for postcode in v.postcodes
+    ),
+    "name_street": lambda views: (
+        (f"{' '.join(v.phonetic)}|{street[:12]}", i)
+        for i, v in enumerate(views)
+        if v.phonetic
+        for street in v.streets
+    ),
+    "birth_postcode": lambda views: (
+        (f"{v.birth_digits}|{postcode}", i)
+        for i, v in enumerate(views)
+        if v.birth_digits
+        for postcode in v.postcodes
+    ),
+}
+_BUILT_IN = dict(BLOCKING_PASSES)
+
+
+def _keys_of(views: Sequence[MatchView], name: str) -> Keyed:
+    """The keys of pass ``name``: the fast way for a built-in pass not replaced since."""
+    keys = BLOCKING_PASSES[name]
+    if name in _FAST_KEYED and keys is _BUILT_IN.get(name):
+        return _FAST_KEYED[name](views)
+    return _keyed(views, keys)
+
+
+def _blocks(keyed: Keyed) -> Iterator[list[int]]:
     """Yield the records sharing each key that more than one record has, sorted, distinct.
 
     Most keys belong to one record, so a key maps to its first record (an int: strings
@@ -135,15 +194,14 @@ def _blocks(
     """
     first: dict[str, int] = {}
     shared: dict[str, list[int]] = {}
-    for index, view in enumerate(views):
-        for key in keys(view):
-            owner = first.setdefault(key, index)
-            if owner != index:
-                group = shared.get(key)
-                if group is None:
-                    shared[key] = [owner, index]
-                elif group[-1] != index:  # a record repeats a key when two of its keys
-                    group.append(index)  # coincide (two name tokens, one phonetic code)
+    for key, index in keyed:
+        owner = first.setdefault(key, index)
+        if owner != index:
+            group = shared.get(key)
+            if group is None:
+                shared[key] = [owner, index]
+            elif group[-1] != index:  # a record repeats a key when two of its keys
+                group.append(index)  # coincide (two name tokens, one phonetic code)
     # Records come in index order, so every group is sorted and without repeats.
     yield from shared.values()
 
@@ -170,7 +228,7 @@ def block(
     skipped: dict[str, int] = {}
     for name in check_passes(passes):
         proposed = too_big = 0
-        for members in _blocks(views, BLOCKING_PASSES[name]):
+        for members in _blocks(_keys_of(views, name)):
             size = len(members)
             if size > max_block_size:
                 too_big += 1

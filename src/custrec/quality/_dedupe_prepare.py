@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 import jellyfish
 
-from custrec.model import Customer, CustomerKind, normalize_email
+from custrec.model import Customer, CustomerKind
 
 __all__ = ["MatchView", "romanise", "view_of"]
 
@@ -106,11 +106,15 @@ def _phonetic(token: str) -> str:
     return jellyfish.metaphone(token) or token
 
 
+def _fold_text(text: str) -> str:
+    """NFKC, case folded, without spaces; uncached, for text that rarely repeats (streets)."""
+    return "".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
 @functools.lru_cache(maxsize=65_536)
 def _fold(text: str | None) -> str:
-    if not text:
-        return ""
-    return "".join(unicodedata.normalize("NFKC", text).casefold().split())
+    """:func:`_fold_text` cached, for text that repeats (cities, names)."""
+    return _fold_text(text) if text else ""
 
 
 class MatchView(NamedTuple):
@@ -170,11 +174,6 @@ def _local(key: str) -> str:
 
 
 @functools.lru_cache(maxsize=262_144)
-def _email_key(address: str) -> str:
-    return normalize_email(address)
-
-
-@functools.lru_cache(maxsize=262_144)
 def _name_forms(raw_name: str) -> tuple[str, str, tuple[str, ...]]:
     """The folded name, the romanised form and its phonetic codes: once per distinct name."""
     tokens = romanise(raw_name) if raw_name else ()
@@ -199,7 +198,7 @@ def view_of(customer: Customer) -> MatchView:
     if organisation:
         raw_name = _ORG_WORDS.sub("", raw_name)
     name, roman, phonetic = _name_forms(raw_name)
-    emails = _keys([_email_key(email.address) for email in customer.emails])
+    emails = _keys([email.key for email in customer.emails])
     gender = customer.gender
     birth = customer.birth_date
     addresses = customer.addresses
@@ -221,6 +220,6 @@ def view_of(customer: Customer) -> MatchView:
         birth_digits=f"{birth.year:04d}{birth.month:02d}{birth.day:02d}" if birth else "",
         postcodes=_keys(["".join(a.postal_code.split()) for a in addresses if a.postal_code]),
         cities=_keys([_fold(a.city) for a in addresses if a.city]),
-        streets=tuple([_fold(a.street) for a in addresses if a.street]),
+        streets=tuple([_fold_text(a.street) for a in addresses if a.street]),
         gender=str(getattr(gender, "value", gender)) if gender is not None else "",
     )
