@@ -14,7 +14,7 @@ give its true duplicates a chance to meet. A person and an organisation are neve
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import attrs
 
@@ -24,39 +24,46 @@ from custrec.quality._dedupe_prepare import MatchView
 __all__ = ["BLOCKING_PASSES", "BlockingStats", "block"]
 
 
+# Each pass returns a tuple (empty for most records in most passes) rather than yielding:
+# a generator per record and pass costs more than the keys. Dates key as ``YYYYMMDD``.
+
+
 def _name_birth(view: MatchView) -> Iterable[str]:
-    if view.phonetic and view.birth:
-        yield f"{' '.join(view.phonetic)}|{view.birth.isoformat()}"
+    if view.phonetic and view.birth_digits:
+        return (f"{' '.join(view.phonetic)}|{view.birth_digits}",)
+    return ()
 
 
 def _token_birth(view: MatchView) -> Iterable[str]:
-    if view.birth:
-        for code in view.phonetic:
-            yield f"{code}|{view.birth.isoformat()}"
+    birth = view.birth_digits
+    if birth:
+        return tuple([f"{code}|{birth}" for code in view.phonetic])
+    return ()
 
 
 def _name_postcode(view: MatchView) -> Iterable[str]:
-    if view.phonetic:
+    if view.phonetic and view.postcodes:
         name = " ".join(view.phonetic)
-        for postcode in view.postcodes:
-            yield f"{name}|{postcode}"
+        return tuple([f"{name}|{postcode}" for postcode in view.postcodes])
+    return ()
 
 
 def _name_street(view: MatchView) -> Iterable[str]:
-    if view.phonetic:
+    if view.phonetic and view.streets:
         name = " ".join(view.phonetic)
-        for street in view.streets:
-            yield f"{name}|{street[:12]}"
+        return tuple([f"{name}|{street[:12]}" for street in view.streets])
+    return ()
 
 
 def _birth_postcode(view: MatchView) -> Iterable[str]:
-    if view.birth:
-        for postcode in view.postcodes:
-            yield f"{view.birth.isoformat()}|{postcode}"
+    birth = view.birth_digits
+    if birth and view.postcodes:
+        return tuple([f"{birth}|{postcode}" for postcode in view.postcodes])
+    return ()
 
 
 def _email_local(view: MatchView) -> Iterable[str]:
-    return (local for local in view.locals if len(local) >= 5)
+    return tuple([local for local in view.locals if len(local) >= 5])
 
 
 BLOCKING_PASSES: dict[str, Callable[[MatchView], Iterable[str]]] = {
@@ -117,6 +124,88 @@ def check_passes(passes: Sequence[str]) -> tuple[str, ...]:
     return tuple(passes)
 
 
+Keyed = Iterable[tuple[str, int]]
+"""Blocking keys with the index of the record that has them, records in index order."""
+
+
+def _keyed(views: Sequence[MatchView], keys: Callable[[MatchView], Iterable[str]]) -> Keyed:
+    """The reference way to key records: call the pass on each record."""
+    return ((key, index) for index, view in enumerate(views) for key in keys(view))
+
+
+# The built-in passes keyed in one expression each over all records: the same keys in the
+# same order as :func:`_keyed` gives (a property test holds them to it), without a call
+# per record and pass, which costs more than the keys.
+_FAST_KEYED: dict[str, Callable[[Sequence[MatchView]], Keyed]] = {
+    "phone": lambda views: ((k, i) for i, v in enumerate(views) for k in v.phones),
+    "email": lambda views: ((k, i) for i, v in enumerate(views) for k in v.emails),
+    "email_local": lambda views: (
+        (k, i) for i, v in enumerate(views) for k in v.locals if len(k) >= 5
+    ),
+    "handle": lambda views: ((k, i) for i, v in enumerate(views) for k in v.handles),
+    "external_id": lambda views: ((k, i) for i, v in enumerate(views) for k in v.external),
+    "name_birth": lambda views: (
+        (f"{' '.join(v.phonetic)}|{v.birth_digits}", i)
+        for i, v in enumerate(views)
+        if v.phonetic and v.birth_digits
+    ),
+    "name_token_birth": lambda views: (
+        (f"{code}|{v.birth_digits}", i)
+        for i, v in enumerate(views)
+        if v.birth_digits
+        for code in v.phonetic
+    ),
+    "name_postcode": lambda views: (
+        (f"{' '.join(v.phonetic)}|{postcode}", i)
+        for i, v in enumerate(views)
+        if v.phonetic
+        for postcode in v.postcodes
+    ),
+    "name_street": lambda views: (
+        (f"{' '.join(v.phonetic)}|{street[:12]}", i)
+        for i, v in enumerate(views)
+        if v.phonetic
+        for street in v.streets
+    ),
+    "birth_postcode": lambda views: (
+        (f"{v.birth_digits}|{postcode}", i)
+        for i, v in enumerate(views)
+        if v.birth_digits
+        for postcode in v.postcodes
+    ),
+}
+_BUILT_IN = dict(BLOCKING_PASSES)
+
+
+def _keys_of(views: Sequence[MatchView], name: str) -> Keyed:
+    """The keys of pass ``name``: the fast way for a built-in pass not replaced since."""
+    keys = BLOCKING_PASSES[name]
+    if name in _FAST_KEYED and keys is _BUILT_IN.get(name):
+        return _FAST_KEYED[name](views)
+    return _keyed(views, keys)
+
+
+def _blocks(keyed: Keyed) -> Iterator[list[int]]:
+    """Yield the records sharing each key that more than one record has, sorted, distinct.
+
+    Most keys belong to one record, so a key maps to its first record (an int: strings
+    and ints are not tracked by the garbage collector) and a list is made only for a key
+    that a second record has.
+    """
+    first: dict[str, int] = {}
+    shared: dict[str, list[int]] = {}
+    for key, index in keyed:
+        owner = first.setdefault(key, index)
+        if owner != index:
+            group = shared.get(key)
+            if group is None:
+                shared[key] = [owner, index]
+            elif group[-1] != index:  # a record repeats a key when two of its keys
+                group.append(index)  # coincide (two name tokens, one phonetic code)
+    # Records come in index order, so every group is sorted and without repeats.
+    yield from shared.values()
+
+
 def block(
     views: Sequence[MatchView], passes: Sequence[str], max_block_size: int
 ) -> tuple[list[tuple[int, int]], BlockingStats]:
@@ -138,37 +227,16 @@ def block(
     by_pass: dict[str, int] = {}
     skipped: dict[str, int] = {}
     for name in check_passes(passes):
-        keys = BLOCKING_PASSES[name]
-        # Blocks by sorting keys rather than a dict of lists: strings and ints are not
-        # tracked by the garbage collector, a million small lists would be.
-        texts: list[str] = []
-        owners: list[int] = []
-        for index, view in enumerate(views):
-            for key in keys(view):
-                texts.append(key)
-                owners.append(index)
-        order = sorted(range(len(texts)), key=texts.__getitem__)
         proposed = too_big = 0
-        start = 0
-        total = len(order)
-        while start < total:
-            key = texts[order[start]]
-            end = start + 1
-            while end < total and texts[order[end]] == key:
-                end += 1
-            if end - start > 1:
-                # A record repeats in a block when two of its keys coincide (two name
-                # tokens with one phonetic code).
-                members = sorted({owners[order[k]] for k in range(start, end)})
-                size = len(members)
-                if size > max_block_size:
-                    too_big += 1
-                elif size > 1:
-                    proposed += size * (size - 1) // 2
-                    for at, left in enumerate(members):
-                        base = left * n
-                        found.update([base + right for right in members[at + 1 :]])
-            start = end
+        for members in _blocks(_keys_of(views, name)):
+            size = len(members)
+            if size > max_block_size:
+                too_big += 1
+            elif size > 1:
+                proposed += size * (size - 1) // 2
+                for at, left in enumerate(members):
+                    base = left * n
+                    found.update([base + right for right in members[at + 1 :]])
         by_pass[name] = proposed
         skipped[name] = too_big
     # A person and an organisation are never one customer, whatever they share (a

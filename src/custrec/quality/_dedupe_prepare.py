@@ -18,7 +18,6 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Iterable
 from datetime import date
 from typing import NamedTuple
 
@@ -107,11 +106,15 @@ def _phonetic(token: str) -> str:
     return jellyfish.metaphone(token) or token
 
 
+def _fold_text(text: str) -> str:
+    """NFKC, case folded, without spaces; uncached, for text that rarely repeats (streets)."""
+    return "".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
 @functools.lru_cache(maxsize=65_536)
 def _fold(text: str | None) -> str:
-    if not text:
-        return ""
-    return "".join(unicodedata.normalize("NFKC", text).casefold().split())
+    """:func:`_fold_text` cached, for text that repeats (cities, names)."""
+    return _fold_text(text) if text else ""
 
 
 class MatchView(NamedTuple):
@@ -158,14 +161,27 @@ class MatchView(NamedTuple):
     gender: str
 
 
-def _keys(values: Iterable[str]) -> tuple[str, ...]:
+def _keys(values: list[str]) -> tuple[str, ...]:
     """Distinct values, sorted: a tuple, which the garbage collector stops tracking."""
+    if len(values) < 2:  # most records have one value or none: no set, no sort
+        return tuple(values)
     return tuple(sorted(set(values)))
 
 
 def _local(key: str) -> str:
     local = key.split("@", 1)[0].split("+", 1)[0]
     return local.replace(".", "").replace("_", "")
+
+
+@functools.lru_cache(maxsize=262_144)
+def _name_forms(raw_name: str) -> tuple[str, str, tuple[str, ...]]:
+    """The folded name, the romanised form and its phonetic codes: once per distinct name."""
+    tokens = romanise(raw_name) if raw_name else ()
+    return (
+        _fold(raw_name),
+        " ".join(tokens),
+        tuple(sorted([_phonetic(token) for token in tokens])),
+    )
 
 
 def view_of(customer: Customer) -> MatchView:
@@ -181,27 +197,29 @@ def view_of(customer: Customer) -> MatchView:
     raw_name = customer.name or ""
     if organisation:
         raw_name = _ORG_WORDS.sub("", raw_name)
-    tokens = romanise(raw_name) if raw_name else ()
-    emails = _keys(email.key for email in customer.emails)
+    name, roman, phonetic = _name_forms(raw_name)
+    emails = _keys([email.key for email in customer.emails])
     gender = customer.gender
     birth = customer.birth_date
+    addresses = customer.addresses
+    external = customer.external_ids
     return MatchView(
         id=customer.id,
         organisation=organisation,
-        name=_fold(raw_name),
-        roman=" ".join(tokens),
-        phonetic=tuple(sorted(_phonetic(token) for token in tokens)),
-        phones=_keys(phone.e164 for phone in customer.phones if phone.e164),
+        name=name,
+        roman=roman,
+        phonetic=phonetic,
+        phones=_keys([phone.e164 for phone in customer.phones if phone.e164]),
         emails=emails,
-        locals=_keys(_local(key) for key in emails),
-        handles=_keys(handle.key for handle in customer.handles),
-        external=_keys(f"{system}:{ident}" for system, ident in customer.external_ids.items()),
+        locals=_keys([_local(key) for key in emails]) if emails else (),
+        handles=_keys([handle.key for handle in customer.handles]),
+        external=_keys([f"{system}:{ident}" for system, ident in external.items()])
+        if external
+        else (),
         birth=birth,
         birth_digits=f"{birth.year:04d}{birth.month:02d}{birth.day:02d}" if birth else "",
-        postcodes=_keys(
-            "".join(a.postal_code.split()) for a in customer.addresses if a.postal_code
-        ),
-        cities=_keys(_fold(a.city) for a in customer.addresses if a.city),
-        streets=tuple(_fold(a.street) for a in customer.addresses if a.street),
+        postcodes=_keys(["".join(a.postal_code.split()) for a in addresses if a.postal_code]),
+        cities=_keys([_fold(a.city) for a in addresses if a.city]),
+        streets=tuple([_fold_text(a.street) for a in addresses if a.street]),
         gender=str(getattr(gender, "value", gender)) if gender is not None else "",
     )
