@@ -26,6 +26,7 @@ from custrec.errors import ValidationError
 from custrec.expr import Expr, F
 from custrec.model import Customer, FrozenMap
 from custrec.store import WINDOWS, Store, SupportsHistoryAggregation, aggregate_history
+from custrec.store._aggregate import SupportsSalesRows
 from custrec.template import DimensionSpec, Template
 
 __all__ = [
@@ -209,13 +210,25 @@ def compute_facts(
 
 
 def _derived(
-    store: Store, make: Deriver, cutoff: datetime, currency: str, batch_size: int, *, whole: bool
+    store: Store,
+    make: Deriver,
+    cutoff: datetime,
+    currency: str,
+    batch_size: int,
+    *,
+    whole: bool,
+    rows: bool = False,
 ) -> Iterator[tuple[list[tuple[Any, ...]], list[dict[str, Any]]]]:
     """Batches of customer rows (see :func:`_rows`) and their built-in facts, in id order.
 
     Stores that aggregate in their database do the sums there; others stream their history
-    through Python once. Customers created at or after ``cutoff`` are left out.
+    through Python once. Customers created at or after ``cutoff`` are left out. With
+    ``rows``, a store that hands out sales rows (``aggregate_sales_rows``) does, when every
+    fact wanted is made of sales and customer fields: the same facts, fewer objects.
     """
+    if rows and make.by_rows and isinstance(store, SupportsSalesRows):
+        yield from _derived_from_rows(store, make, cutoff, currency, batch_size)
+        return
     if isinstance(store, SupportsHistoryAggregation):
         aggregates = store.aggregate_history(cutoff, currency, make.windows, make.parts)
     else:
@@ -247,6 +260,32 @@ def _derived(
                 )
         else:
             derived = [make(find(row[0]), None, None, ()) for row in batch]
+        yield batch, derived
+
+
+def _derived_from_rows(
+    store: SupportsSalesRows, make: Deriver, cutoff: datetime, currency: str, batch_size: int
+) -> Iterator[tuple[list[tuple[Any, ...]], list[dict[str, Any]]]]:
+    """What :func:`_derived` gives, from the store's sales rows (see ``make.from_row``)."""
+    sales = store.aggregate_sales_rows(cutoff, currency, make.windows, make.parts)
+    needed = [name for name in ("created_at", "birth_date", "addresses") if name in make.fields]
+    existing = F("created_at") < cutoff
+    find, derive = sales.get, make.from_row
+    for batch in _rows(cast("Store", store), needed, batch_size, existing, whole=False):
+        if needed:
+            derived = []
+            for row in batch:
+                got = dict(zip(needed, row[1:], strict=False))
+                derived.append(
+                    derive(
+                        find(row[0]),
+                        got.get("created_at"),
+                        got.get("birth_date"),
+                        got.get("addresses", ()),
+                    )
+                )
+        else:
+            derived = [derive(find(row[0]), None, None, ()) for row in batch]
         yield batch, derived
 
 
@@ -438,7 +477,8 @@ class Classification:
         make = Deriver(as_of=as_of, currency=self.currency, windows=self.windows, facts=self.facts)
         ids: list[str] = []
         rows: list[dict[str, Any]] = []
-        batches = _derived(store, make, cutoff_of(as_of), self.currency, batch_size, whole=False)
+        cutoff = cutoff_of(as_of)
+        batches = _derived(store, make, cutoff, self.currency, batch_size, whole=False, rows=True)
         for batch, derived in batches:
             ids.extend(row[0] for row in batch)
             rows.extend(derived)
