@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import bisect
+import gc
 import itertools
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,6 +39,7 @@ from custrec.classify import (
     percentile_ranks,
     quantile_scores,
 )
+from custrec.classify._classify import _without_collection
 from custrec.model import Customer, Feedback, FrozenMap, Interaction, Transaction
 from custrec.store import Store, open_store
 from custrec.template import DimensionSpec
@@ -259,3 +261,48 @@ class TestMadeObjects:
         )
         with pytest.raises(attrs.exceptions.FrozenInstanceError):
             made.label = "other"  # type: ignore[misc]
+
+
+class TestCollectorPause:
+    """A run pauses the cyclic garbage collector and leaves it as it found it."""
+
+    def test_on_stays_on_off_stays_off(self) -> None:
+        """After a run (or a failing one) the collector is as it was, and off during it."""
+        store = open_store("memory://")
+        store.customers.add(Customer(id="c1", created_at=CREATED))
+        seen: list[bool] = []
+        classification = Classification(dimensions("thresholds"))
+        was = gc.isenabled()
+        try:
+            for enabled in (True, False):
+                (gc.enable if enabled else gc.disable)()
+                classification.run(
+                    store, AS_OF, save=False, progress=lambda _: seen.append(gc.isenabled())
+                )
+                assert gc.isenabled() is enabled
+
+                def fail(_: int) -> None:
+                    raise RuntimeError("stop")
+
+                with pytest.raises(RuntimeError):
+                    classification.run(store, AS_OF, save=False, progress=fail)
+                assert gc.isenabled() is enabled
+        finally:
+            (gc.enable if was else gc.disable)()
+        assert seen
+        assert not any(seen)
+
+    def test_overlapping_pauses_end_with_the_collector_on(self) -> None:
+        """Two pauses, ended in either order, turn the collector back on once both end."""
+        was = gc.isenabled()
+        gc.enable()
+        try:
+            first, second = _without_collection(), _without_collection()
+            first.__enter__()
+            second.__enter__()
+            first.__exit__(None, None, None)
+            assert not gc.isenabled()
+            second.__exit__(None, None, None)
+            assert gc.isenabled()
+        finally:
+            (gc.enable if was else gc.disable)()

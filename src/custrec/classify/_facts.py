@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Collection, Mapping, Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -29,6 +29,7 @@ from custrec.model import (
     primary_of,
 )
 from custrec.store import WINDOWS, HistoryAggregates
+from custrec.store._aggregate import SALES_PARTS, SalesRow
 
 __all__ = [
     "FACT_KINDS",
@@ -310,6 +311,13 @@ class Deriver:
         for n in self.windows:
             plain.update(_window_steps(n, money))
         self._steps = [(name, plain[name]) for name in self.facts]
+        self.by_rows = bool(self.parts) and self.parts <= SALES_PARTS
+        self._row_steps: list[tuple[str, RowStep]] = []
+        if self.by_rows:
+            rows = _row_steps(as_of, self.windows, money, quantum, zone)
+            self._row_steps = [
+                (name, rows.get(name) or _on_nothing(plain[name])) for name in self.facts
+            ]
 
     def __call__(
         self,
@@ -322,6 +330,25 @@ class Deriver:
         agg = aggregates or _NOTHING
         return {name: make(agg, created_at, birth_date, addresses) for name, make in self._steps}
 
+    def from_row(
+        self,
+        row: SalesRow | None,
+        created_at: datetime | None,
+        birth_date: date | None,
+        addresses: Sequence[Address],
+    ) -> dict[str, Any]:
+        """The same facts as calling it with the aggregates a sales row stands for.
+
+        Only when :attr:`by_rows` (every fact wanted is made of sales parts or customer
+        fields). Times stay epoch microseconds until a fact is a datetime; day counts are
+        whole-number arithmetic on the microseconds and the zone's offset.
+        """
+        if row is None:
+            return self(None, created_at, birth_date, addresses)
+        return {
+            name: make(row, created_at, birth_date, addresses) for name, make in self._row_steps
+        }
+
 
 _NOTHING = HistoryAggregates()
 _CENT = Decimal("0.01")
@@ -330,6 +357,100 @@ _PLAIN = [name for name in FACT_KINDS if not name.startswith(tuple(f"{w}_" for w
 
 
 Step = Callable[[HistoryAggregates, Any, Any, Any], Any]
+
+
+RowStep = Callable[[SalesRow, Any, Any, Any], Any]
+
+
+def _on_nothing(step: Step) -> RowStep:
+    """A step made of customer fields alone, called with no aggregates (as for no history)."""
+    return lambda r, c, b, d: step(_NOTHING, c, b, d)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_DAY = _EPOCH.date().toordinal()
+_DAY_US = 86_400_000_000
+_HOUR_US = 3_600_000_000
+_MICROSECOND = timedelta(microseconds=1)
+_VARIES = 1 << 62
+"""Stands for an hour whose offset changes (no real offset is that many microseconds)."""
+
+
+def local_day(zone: tzinfo) -> Callable[[int], int]:
+    """The ordinal of the day in ``zone`` of an instant given in epoch microseconds.
+
+    Equals ``from_epoch_us(us).astimezone(zone).date().toordinal()``. The zone's offset is
+    found once per UTC hour: where it is the same at the hour's first and last microsecond
+    (every hour but those holding an offset change, as no zone changes twice within an
+    hour), the day is ``(us + offset) // day``; otherwise each instant is converted.
+    """
+    offsets: dict[int, int] = {}
+
+    def day(us: int) -> int:
+        hour = us // _HOUR_US
+        offset = offsets.get(hour)
+        if offset is None:
+            start = _EPOCH + timedelta(0, 0, hour * _HOUR_US)
+            first = start.astimezone(zone).utcoffset()
+            last = (start + timedelta(0, 0, _HOUR_US - 1)).astimezone(zone).utcoffset()
+            offset = offsets[hour] = (
+                first // _MICROSECOND if first is not None and first == last else _VARIES
+            )
+        if offset is _VARIES:
+            return (_EPOCH + timedelta(0, 0, us)).astimezone(zone).date().toordinal()
+        return (us + offset) // _DAY_US + _EPOCH_DAY
+
+    return day
+
+
+def _row_steps(
+    as_of: date,
+    windows: Sequence[int],
+    money: Callable[[int], Decimal],
+    quantum: Decimal,
+    zone: tzinfo,
+) -> dict[str, RowStep]:
+    """How to make each sales fact from a :data:`~custrec.store._aggregate.SalesRow`."""
+    today = as_of.toordinal()
+    day = local_day(zone)
+    epoch = _EPOCH
+    micro = timedelta
+
+    def average(r: SalesRow) -> Decimal | None:
+        if not r[0]:
+            return None
+        count: int = r[0]
+        return (money(r[1]) / count).quantize(quantum, ROUND_HALF_UP)
+
+    def previous_gap(r: SalesRow) -> int | None:
+        return None if r[6] is None else day(r[5]) - day(r[6])
+
+    steps: dict[str, RowStep] = {
+        "total_spend": lambda r, c, b, d: money(r[1]),
+        "order_count": lambda r, c, b, d: r[0],
+        "avg_order_value": lambda r, c, b, d: average(r),
+        "first_purchase": lambda r, c, b, d: epoch + micro(0, 0, r[4]),
+        "last_purchase": lambda r, c, b, d: epoch + micro(0, 0, r[5]),
+        "recency_days": lambda r, c, b, d: today - day(r[5]),
+        "previous_gap_days": lambda r, c, b, d: previous_gap(r),
+        "refund_total": lambda r, c, b, d: money(r[2]),
+        "refund_count": lambda r, c, b, d: r[3],
+    }
+    for index, n in enumerate(windows):
+        steps.update(_row_window_steps(n, 7 + 2 * index, money))
+    return steps
+
+
+def _row_window_steps(n: int, at: int, money: Callable[[int], Decimal]) -> dict[str, RowStep]:
+    """How to make the sales facts of the ``n``-day window, held at ``at`` in a row."""
+
+    def orders(r: SalesRow, *_: Any) -> int:
+        return int(r[at])
+
+    def spend(r: SalesRow, *_: Any) -> Decimal:
+        return money(r[at + 1])
+
+    return {f"orders_{n}d": orders, f"spend_{n}d": spend}
 
 
 def _window_steps(n: int, money: Callable[[int], Decimal]) -> dict[str, Step]:

@@ -9,8 +9,8 @@ and :func:`aggregate_history` here is the Python reference every such store must
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
-from typing import Protocol, runtime_checkable
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
@@ -19,11 +19,14 @@ from custrec.model import Feedback, Interaction, Transaction, TransactionStatus
 
 __all__ = [
     "AGGREGATE_PARTS",
+    "SALES_PARTS",
     "WINDOWS",
     "HistoryAggregates",
     "SupportsHistoryAggregation",
+    "SupportsSalesRows",
     "aggregate_history",
     "refunded_before",
+    "sales_aggregates",
     "wanted_parts",
     "window_starts",
 ]
@@ -91,6 +94,64 @@ class SupportsHistoryAggregation(Protocol):
         ``parts`` names the :data:`AGGREGATE_PARTS` wanted (every part when ``None``).
         """
         ...
+
+
+SALES_PARTS = frozenset({"orders", "spend", "windows", "previous"})
+"""The :data:`AGGREGATE_PARTS` made from transactions alone: what sales rows hold."""
+
+SalesRow = tuple[Any, ...]
+"""One customer's sales aggregates as plain numbers, times as epoch microseconds.
+
+In order: ``order_count``, ``spend_minor`` (net of refunds), ``refund_minor``,
+``refund_count``, ``first_us``, ``last_us``, ``previous_us`` (``None`` with one sale), then
+for each window in the order asked for, its order count and its spend. Fields of parts not
+asked for are zero (``None`` for ``previous_us``).
+"""
+
+
+@runtime_checkable
+class SupportsSalesRows(Protocol):
+    """A store that hands out sales aggregates as plain numbers (no datetimes, no objects)."""
+
+    def aggregate_sales_rows(
+        self,
+        cutoff: datetime,
+        currency: str,
+        windows: Sequence[int],
+        parts: Collection[str] | None = None,
+    ) -> Mapping[str, SalesRow]:
+        """Return the :data:`SalesRow` of every customer with a counted sale, by id.
+
+        ``parts`` names the :data:`SALES_PARTS` wanted (all of them when ``None``); the
+        fields of those parts equal what :func:`aggregate_history` gives, through
+        :func:`sales_aggregates`.
+        """
+        ...
+
+
+def sales_aggregates(row: SalesRow, windows: Sequence[int]) -> HistoryAggregates:
+    """The :class:`HistoryAggregates` a :data:`SalesRow` stands for (sales fields only)."""
+    count, spend, refund, refunds, first_us, last_us, previous_us = row[:7]
+    agg = HistoryAggregates(
+        order_count=count,
+        spend_minor=spend,
+        refund_minor=refund,
+        refund_count=refunds,
+        first_purchase=_from_us(first_us),
+        last_purchase=_from_us(last_us),
+        previous_purchase=_from_us(previous_us),
+    )
+    for index, n in enumerate(windows):
+        agg.orders_in[n] = row[7 + 2 * index]
+        agg.spend_in[n] = row[8 + 2 * index]
+    return agg
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _from_us(microseconds: int | None) -> datetime | None:
+    return None if microseconds is None else _EPOCH + timedelta(microseconds=microseconds)
 
 
 def wanted_parts(parts: Collection[str] | None) -> frozenset[str]:
