@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 import pgserver as pg
 from custrec import config
+from custrec._gcpause import without_collection as _without_collection
 from custrec.classify import (
     AgeBand,
     Classification,
@@ -39,7 +40,6 @@ from custrec.classify import (
     percentile_ranks,
     quantile_scores,
 )
-from custrec.classify._classify import _without_collection
 from custrec.model import Customer, Feedback, FrozenMap, Interaction, Transaction
 from custrec.store import Store, open_store
 from custrec.template import DimensionSpec

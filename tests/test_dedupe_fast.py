@@ -181,7 +181,7 @@ def test_overlapping_runs_leave_the_collector_as_it_was() -> None:
     """Runs that overlap (as in two threads) turn the collector back on only at the last end."""
     import gc
 
-    from custrec.quality._dedupe import _without_collection
+    from custrec._gcpause import without_collection as _without_collection
 
     assert gc.isenabled()
     first, second = _without_collection(), _without_collection()

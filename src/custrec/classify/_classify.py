@@ -11,10 +11,7 @@ reports label changes to subscribers.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import itertools
-import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, Protocol, cast
@@ -22,6 +19,7 @@ from typing import Any, Protocol, cast
 import attrs
 
 from custrec import config
+from custrec._gcpause import without_collection
 from custrec.classify._dimension import Dimension, Label, Rule, RuleDimension
 from custrec.classify._facts import Deriver, Facts, cutoff_of
 from custrec.classify._registry import classifiers, user_facts
@@ -433,7 +431,7 @@ class Classification:
         """
         as_of = as_of or _today()
         if self._by_values():
-            with _without_collection():
+            with without_collection():
                 types = self._classify_values(store, as_of, batch_size, progress)
         else:
             population = compute_facts(
@@ -518,46 +516,6 @@ class Classification:
                         history.put(key, {"old": old, "new": label.label})
                 labels.put(kind.customer_id, kind.to_dict())
         return changes
-
-
-class _CollectorPause:
-    """Pauses of the cyclic garbage collector, counted across threads.
-
-    The first run to start records whether the collector was on and turns it off; the last
-    to finish turns it back on if it was, so overlapping runs in two threads never leave it
-    off. (Duplicate detection pauses it the same way, with its own count: whichever order
-    the two end in, the collector ends as it was.)
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._depth = 0
-        self._was_enabled = False
-
-    @contextlib.contextmanager
-    def __call__(self) -> Iterator[None]:
-        with self._lock:
-            if self._depth == 0:
-                self._was_enabled = gc.isenabled()
-                gc.disable()
-            self._depth += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._depth -= 1
-                if self._depth == 0 and self._was_enabled:
-                    gc.enable()
-
-
-_without_collection = _CollectorPause()
-"""Pause the cyclic garbage collector while a run labels from fact values.
-
-Labelling makes several small objects per customer (fact dicts, labels, their values,
-types) and no reference cycles, yet each burst of allocations makes the collector traverse
-every object alive again: at 100k customers that was a fifth of a run. Memory is freed by
-reference counting as usual; only cycle detection waits until the run ends.
-"""
 
 
 _new_type = object.__new__

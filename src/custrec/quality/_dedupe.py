@@ -8,17 +8,15 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import itertools
 import math
-import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Literal
 
 import attrs
 
+from custrec._gcpause import without_collection
 from custrec.errors import ValidationError
 from custrec.model import Customer
 from custrec.quality._dedupe_blocking import BlockingStats, block
@@ -119,45 +117,6 @@ class DuplicateReport:
     blocking: BlockingStats
 
 
-class _CollectorPause:
-    """Pauses of the cyclic garbage collector, counted across threads.
-
-    The first run to start records whether the collector was on and turns it off; the last
-    to finish turns it back on if it was. Two overlapping runs in two threads therefore
-    never leave it off (restoring "as it was" per run would, in one interleaving).
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._depth = 0
-        self._was_enabled = False
-
-    @contextlib.contextmanager
-    def __call__(self) -> Iterator[None]:
-        with self._lock:
-            if self._depth == 0:
-                self._was_enabled = gc.isenabled()
-                gc.disable()
-            self._depth += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._depth -= 1
-                if self._depth == 0 and self._was_enabled:
-                    gc.enable()
-
-
-_without_collection = _CollectorPause()
-"""Pause the cyclic garbage collector for a run (and restore it as it was).
-
-A run allocates millions of small objects and makes no reference cycles, but every
-allocation burst makes the collector traverse the caller's whole heap again — a million
-Customer records — which at scale costs a third of the run. Memory is freed by reference
-counting as usual; only cycle detection waits until the last overlapping run ends.
-"""
-
-
 def _views(customers: Iterable[Customer], progress: Stage | None) -> list[MatchView]:
     views = []
     for count, customer in enumerate(customers, start=1):
@@ -186,7 +145,7 @@ def train_model(
         :meth:`MatchModel.as_dict`).
     """
     settings = settings or DuplicateSettings()
-    with _without_collection():
+    with without_collection():
         views = _views(customers, None)
         pairs, _ = block(views, settings.blocking, settings.max_block_size)
         vectors = Counter(compare(views[i], views[j]) for i, j in pairs)
@@ -271,7 +230,7 @@ def find_duplicates(
     Raises:
         ValidationError: Two customers have the same id.
     """
-    with _without_collection():
+    with without_collection():
         return _find(customers, settings or DuplicateSettings(), model, progress)
 
 
