@@ -21,6 +21,7 @@ from custrec.quality._dedupe_blocking import (
     BlockingStats,
     _keyed,
     block,
+    frequency_aware,
 )
 from custrec.quality._dedupe_compare import FIELDS, compare_detail
 from custrec.quality._dedupe_prepare import (
@@ -85,8 +86,9 @@ def reference_block(
     skipped: dict[str, int] = {}
     for name in passes:
         owners: dict[str, set[int]] = {}
+        keys = frequency_aware(views, name) or BLOCKING_PASSES[name]
         for index, view in enumerate(views):
-            for key in BLOCKING_PASSES[name](view):
+            for key in keys(view):
                 owners.setdefault(key, set()).add(index)
         proposed = too_big = 0
         for key in sorted(owners):

@@ -14,6 +14,7 @@ give its true duplicates a chance to meet. A person and an organisation are neve
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import attrs
@@ -177,9 +178,105 @@ _FAST_KEYED: dict[str, Callable[[Sequence[MatchView]], Keyed]] = {
 _BUILT_IN = dict(BLOCKING_PASSES)
 
 
+CHANCE_LIMIT = 1.0
+"""Most records a key of a chance pass may expect to gather by chance before it is split."""
+
+
+def _chance_counts(views: Sequence[MatchView], name: str) -> tuple[Counter[str], Counter[str]]:
+    """How many records have each of the two parts of the keys of chance pass ``name``."""
+    if name == "name_token_birth":
+        firsts = Counter(code for view in views if view.birth_digits for code in set(view.phonetic))
+        seconds = Counter(
+            view.birth_digits for view in views if view.phonetic and view.birth_digits
+        )
+    else:
+        firsts = Counter(
+            view.birth_digits for view in views if view.birth_digits and view.postcodes
+        )
+        seconds = Counter(code for view in views if view.birth_digits for code in view.postcodes)
+    return firsts, seconds
+
+
+def _initials(views: Sequence[MatchView]) -> Counter[str]:
+    return Counter(code[0] for view in views for code in set(view.phonetic))
+
+
+def frequency_aware(
+    views: Sequence[MatchView], name: str, limit: float = CHANCE_LIMIT
+) -> Callable[[MatchView], Iterable[str]] | None:
+    """The keys of chance pass ``name`` over ``views``, common keys split; ``None`` if none is.
+
+    A key of ``name_token_birth`` (a name token and a birth date) or ``birth_postcode``
+    joins two attributes that records share by chance: ``n_a · n_b / N`` records of a
+    file of ``N`` may expect to share a key whose parts ``n_a`` and ``n_b`` records have,
+    and that grows with the file, so the chance pairs of these passes grow with its
+    square. A key expected to gather more than ``limit`` records is split by the initial
+    of another name token (``name_token_birth``: the token that did not choose the block;
+    ``birth_postcode``: each token of the name), which a typo in the other token rarely
+    changes; a split key still expected to gather more is dropped. The chance pairs per
+    key are then bounded, and the pairs grow with the file, not its square.
+
+    Returns:
+        The keying function, or ``None`` when no key is expected above ``limit`` (the
+        pass's own keys are then used unchanged).
+    """
+    if name not in _CHANCE_PASSES:
+        return None
+    n = len(views) or 1
+    firsts, seconds = _chance_counts(views, name)
+    if not firsts or max(firsts.values()) * max(seconds.values()) <= limit * n:
+        return None
+    initials = _initials(views)
+    total = sum(initials.values()) or 1
+
+    def expected(a: str, b: str) -> float:
+        return firsts[a] * seconds[b] / n
+
+    def split(key: str, base: float, others: Iterable[str]) -> list[str]:
+        if base <= limit:
+            return [key]
+        out = []
+        for initial in sorted({code[0] for code in others}):
+            if base * initials[initial] / total <= limit:
+                out.append(f"{key}|{initial}")
+        return out
+
+    if name == "name_token_birth":
+
+        def keys(view: MatchView) -> Iterable[str]:
+            birth = view.birth_digits
+            if not birth:
+                return ()
+            out: list[str] = []
+            for at, code in enumerate(view.phonetic):
+                rest = view.phonetic[:at] + view.phonetic[at + 1 :]
+                out.extend(split(f"{code}|{birth}", expected(code, birth), rest))
+            return out
+
+    else:
+
+        def keys(view: MatchView) -> Iterable[str]:
+            birth = view.birth_digits
+            if not birth:
+                return ()
+            out: list[str] = []
+            for postcode in view.postcodes:
+                out.extend(split(f"{birth}|{postcode}", expected(birth, postcode), view.phonetic))
+            return out
+
+    return keys
+
+
+_CHANCE_PASSES = frozenset({"name_token_birth", "birth_postcode"})
+
+
 def _keys_of(views: Sequence[MatchView], name: str) -> Keyed:
     """The keys of pass ``name``: the fast way for a built-in pass not replaced since."""
     keys = BLOCKING_PASSES[name]
+    if keys is _BUILT_IN.get(name):
+        aware = frequency_aware(views, name)
+        if aware is not None:
+            return _keyed(views, aware)
     if name in _FAST_KEYED and keys is _BUILT_IN.get(name):
         return _FAST_KEYED[name](views)
     return _keyed(views, keys)
