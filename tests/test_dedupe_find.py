@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import random
 
 import attrs
@@ -161,6 +162,18 @@ class TestBlocking:
         assert ("T1", "T2") in ids
         plain = pairs_of(_keyed(views, BLOCKING_PASSES["name_token_birth"]))
         assert len(ids) < len(plain) / 3
+
+    def test_chance_limit_is_a_setting(self) -> None:
+        """An infinite limit splits nothing; a limit that is not above 0 is refused."""
+        views = sorted(map(view_of, chance_file(600, 3)), key=lambda v: v.id)
+        passes = ("name_token_birth", "birth_postcode")
+        split, _ = block(views, passes, 200)
+        plain, _ = block(views, passes, 200, math.inf)
+        assert set(split) < set(plain)
+        assert DuplicateSettings.from_mapping({"chance_limit": 2.5}).chance_limit == 2.5
+        for wrong in (0, -1.0, math.nan, True):
+            with pytest.raises(ValidationError, match="chance_limit"):
+                DuplicateSettings(chance_limit=wrong)
 
     def test_unknown_pass_is_refused(self) -> None:
         """A blocking pass that does not exist is a ValidationError naming it."""

@@ -270,11 +270,14 @@ def frequency_aware(
 _CHANCE_PASSES = frozenset({"name_token_birth", "birth_postcode"})
 
 
-def _keys_of(views: Sequence[MatchView], name: str) -> Keyed:
-    """The keys of pass ``name``: the fast way for a built-in pass not replaced since."""
+def _keys_of(views: Sequence[MatchView], name: str, chance_limit: float) -> Keyed:
+    """The keys of pass ``name``: the fast way for a built-in pass not replaced since.
+
+    A chance pass's common keys are split (see :func:`frequency_aware`).
+    """
     keys = BLOCKING_PASSES[name]
     if keys is _BUILT_IN.get(name):
-        aware = frequency_aware(views, name)
+        aware = frequency_aware(views, name, chance_limit)
         if aware is not None:
             return _keyed(views, aware)
     if name in _FAST_KEYED and keys is _BUILT_IN.get(name):
@@ -304,7 +307,10 @@ def _blocks(keyed: Keyed) -> Iterator[list[int]]:
 
 
 def block(
-    views: Sequence[MatchView], passes: Sequence[str], max_block_size: int
+    views: Sequence[MatchView],
+    passes: Sequence[str],
+    max_block_size: int,
+    chance_limit: float = CHANCE_LIMIT,
 ) -> tuple[list[tuple[int, int]], BlockingStats]:
     """Return the candidate pairs of ``views`` (as index pairs, smaller first, sorted).
 
@@ -312,6 +318,8 @@ def block(
         views: The records.
         passes: Names from :data:`BLOCKING_PASSES`.
         max_block_size: Blocks with more records are skipped.
+        chance_limit: A key of a chance pass expected to gather more records by chance
+            is split (see :func:`frequency_aware`).
 
     Returns:
         The pairs and what blocking did.
@@ -325,7 +333,7 @@ def block(
     skipped: dict[str, int] = {}
     for name in check_passes(passes):
         proposed = too_big = 0
-        for members in _blocks(_keys_of(views, name)):
+        for members in _blocks(_keys_of(views, name, chance_limit)):
             size = len(members)
             if size > max_block_size:
                 too_big += 1
