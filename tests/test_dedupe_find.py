@@ -135,7 +135,7 @@ class TestBlocking:
     )
     def test_chance_pairs_grow_linearly(self, seed: int, name: str) -> None:
         """Where the plain pass's chance pairs grow with the square of the file, the split
-        pass's stay under a bound per record: each key expects at most one record by chance.
+        pass's stay under a bound per record: each key expects a tenth of a record by chance.
         """
         plain_counts = []
         for size in (500, 2_000):

@@ -178,7 +178,7 @@ _FAST_KEYED: dict[str, Callable[[Sequence[MatchView]], Keyed]] = {
 _BUILT_IN = dict(BLOCKING_PASSES)
 
 
-CHANCE_LIMIT = 1.0
+CHANCE_LIMIT = 0.1
 """Most records a key of a chance pass may expect to gather by chance before it is split."""
 
 

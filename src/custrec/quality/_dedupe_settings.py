@@ -5,7 +5,7 @@ A template configures duplicate detection under its quality-check settings::
     [checks.duplicates]
     blocking = ["phone", "email", "name_birth", "name_street"]
     max_block_size = 200
-    chance_limit = 1.0
+    chance_limit = 0.1
     merge_threshold = 0.99
     review_threshold = 0.6
     max_cluster_size = 50
@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 
 from custrec.errors import ValidationError
-from custrec.quality._dedupe_blocking import BLOCKING_PASSES, check_passes
+from custrec.quality._dedupe_blocking import BLOCKING_PASSES, CHANCE_LIMIT, check_passes
 from custrec.template import Template
 
 __all__ = ["DEFAULT_BLOCKING", "DuplicateSettings"]
@@ -76,7 +76,7 @@ class DuplicateSettings:
 
     blocking: tuple[str, ...] = attrs.field(default=DEFAULT_BLOCKING, converter=_passes)
     max_block_size: int = attrs.field(default=200, validator=_count(2))
-    chance_limit: float = attrs.field(default=1.0, validator=_positive)
+    chance_limit: float = attrs.field(default=CHANCE_LIMIT, validator=_positive)
     merge_threshold: float = attrs.field(default=0.99, validator=_probability)
     review_threshold: float = attrs.field(default=0.6, validator=_probability)
     max_cluster_size: int = attrs.field(default=50, validator=_count(2))
