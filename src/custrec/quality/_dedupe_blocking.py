@@ -183,22 +183,35 @@ CHANCE_LIMIT = 0.1
 
 
 def _chance_counts(views: Sequence[MatchView], name: str) -> tuple[Counter[str], Counter[str]]:
-    """How many records have each of the two parts of the keys of chance pass ``name``."""
+    """How many records have each of the two parts of the keys of chance pass ``name``.
+
+    Names repeat, so the records are counted by name (one step in C per record) and the
+    tokens of each distinct name then; a token counts once per record.
+    """
     if name == "name_token_birth":
-        firsts = Counter(code for view in views if view.birth_digits for code in set(view.phonetic))
+        names = Counter([view.phonetic for view in views if view.birth_digits])
+        firsts: Counter[str] = Counter()
+        for codes, count in names.items():
+            for code in set(codes):
+                firsts[code] += count
         seconds = Counter(
-            view.birth_digits for view in views if view.phonetic and view.birth_digits
+            [view.birth_digits for view in views if view.phonetic and view.birth_digits]
         )
     else:
         firsts = Counter(
-            view.birth_digits for view in views if view.birth_digits and view.postcodes
+            [view.birth_digits for view in views if view.birth_digits and view.postcodes]
         )
-        seconds = Counter(code for view in views if view.birth_digits for code in view.postcodes)
+        seconds = Counter([code for view in views if view.birth_digits for code in view.postcodes])
     return firsts, seconds
 
 
 def _initials(views: Sequence[MatchView]) -> Counter[str]:
-    return Counter(code[0] for view in views for code in set(view.phonetic))
+    """How many records have a name token with each initial (once per record)."""
+    initials: Counter[str] = Counter()
+    for codes, count in Counter([view.phonetic for view in views]).items():
+        for initial in {code[0] for code in codes}:
+            initials[initial] += count
+    return initials
 
 
 def frequency_aware(
