@@ -10,6 +10,11 @@ A block larger than ``max_block_size`` (a phone number shared by a whole office,
 common name with a common birth date) is skipped, and counted, rather than compared pair
 by pair: it would cost quadratic time and mostly yield non-matches. The other passes still
 give its true duplicates a chance to meet. A person and an organisation are never paired.
+
+Two passes, ``name_token_birth`` and ``birth_postcode``, join attributes that records share
+by chance ever more often as the file grows; their common keys are split or dropped by how
+many records they may expect by chance (see :func:`frequency_aware`), so that their pairs
+grow with the file rather than its square.
 """
 
 from __future__ import annotations
