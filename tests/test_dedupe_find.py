@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import random
 
 import attrs
@@ -11,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from custrec.errors import ValidationError
-from custrec.model import Customer, Email, Phone
+from custrec.model import Address, Customer, Email, Phone
 from custrec.quality import (
     DuplicateSettings,
     MatchModel,
@@ -19,7 +20,13 @@ from custrec.quality import (
     find_duplicates_in_store,
     romanise,
 )
-from custrec.quality._dedupe_blocking import block
+from custrec.quality._dedupe_blocking import (
+    BLOCKING_PASSES,
+    _blocks,
+    _keyed,
+    block,
+    frequency_aware,
+)
 from custrec.quality._dedupe_cluster import cluster
 from custrec.quality._dedupe_prepare import view_of
 from custrec.store import open_store
@@ -30,6 +37,35 @@ from custrec.testing import duplicates
 @pytest.fixture(scope="module")
 def dataset() -> duplicates.DuplicateDataset:
     return duplicates.generate(3_000, seed=11)
+
+
+def chance_file(size: int, seed: int) -> list[Customer]:
+    """People who share name tokens, birth dates and postcodes by chance: few of each."""
+    rng = random.Random(seed)
+    surnames = ["王", "李", "张", "刘", "陈"]
+    given = "伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚"
+    customers = []
+    for i in range(size):
+        name = rng.choice(surnames) + rng.choice(given) + rng.choice(given)
+        born = f"19{rng.randint(70, 72)}-0{rng.randint(1, 3)}-1{rng.randint(0, 2)}"
+        customers.append(
+            Customer(
+                id=f"R{i:05d}",
+                name=name,
+                birth_date=born,
+                addresses=[Address(postal_code=f"10000{rng.randint(0, 4)}")],
+            )
+        )
+    return customers
+
+
+def pairs_of(keyed: object) -> set[tuple[int, int]]:
+    return {
+        (a, b)
+        for members in _blocks(keyed)  # type: ignore[arg-type]
+        for at, a in enumerate(members)
+        for b in members[at + 1 :]
+    }
 
 
 def predicted_pairs(clusters: object) -> set[tuple[str, str]]:
@@ -77,6 +113,67 @@ class TestBlocking:
         pairs, stats = block(views, ["phone"], 4)
         assert pairs == []
         assert stats.skipped_blocks["phone"] == 1
+
+    @settings(max_examples=15, deadline=None)
+    @given(
+        seed=st.integers(0, 10_000),
+        name=st.sampled_from(["name_token_birth", "birth_postcode"]),
+        limit=st.floats(0.01, 3),
+    )
+    def test_split_keys_propose_no_new_pair(self, seed: int, name: str, limit: float) -> None:
+        """A chance pass with its common keys split proposes a subset of its plain pairs."""
+        views = sorted(map(view_of, chance_file(400, seed)), key=lambda v: v.id)
+        aware = frequency_aware(views, name, limit)
+        plain = pairs_of(_keyed(views, BLOCKING_PASSES[name]))
+        if aware is None:
+            return
+        assert pairs_of(_keyed(views, aware)) <= plain
+
+    @settings(max_examples=10, deadline=None)
+    @given(
+        seed=st.integers(0, 10_000), name=st.sampled_from(["name_token_birth", "birth_postcode"])
+    )
+    def test_chance_pairs_grow_linearly(self, seed: int, name: str) -> None:
+        """Where the plain pass's chance pairs grow with the square of the file, the split
+        pass's stay under a bound per record: each key expects a tenth of a record by chance.
+        """
+        plain_counts = []
+        for size in (500, 2_000):
+            views = sorted(map(view_of, chance_file(size, seed)), key=lambda v: v.id)
+            aware = frequency_aware(views, name)
+            assert aware is not None
+            plain_counts.append(len(pairs_of(_keyed(views, BLOCKING_PASSES[name]))))
+            assert len(pairs_of(_keyed(views, aware))) <= size
+        assert plain_counts[1] > 10 * plain_counts[0]
+
+    def test_split_keeps_a_typo_in_the_other_token(self) -> None:
+        """In a file where 王 and the birth date are common, 王伟 meets 王玮 (a homophone)
+        and "Wang Wie" (a typo keeping the initial), not every other 王 born that day."""
+        crowd = chance_file(3_000, 5)
+        born = "1980-05-06"
+        twins = [
+            Customer(id="T1", name="王伟", birth_date=born),
+            Customer(id="T2", name="Wang Wie", birth_date=born),
+        ]
+        views = sorted(map(view_of, [*crowd, *twins]), key=lambda v: v.id)
+        aware = frequency_aware(views, "name_token_birth")
+        assert aware is not None
+        ids = {(views[i].id, views[j].id) for i, j in pairs_of(_keyed(views, aware))}
+        assert ("T1", "T2") in ids
+        plain = pairs_of(_keyed(views, BLOCKING_PASSES["name_token_birth"]))
+        assert len(ids) < len(plain) / 3
+
+    def test_chance_limit_is_a_setting(self) -> None:
+        """An infinite limit splits nothing; a limit that is not above 0 is refused."""
+        views = sorted(map(view_of, chance_file(600, 3)), key=lambda v: v.id)
+        passes = ("name_token_birth", "birth_postcode")
+        split, _ = block(views, passes, 200)
+        plain, _ = block(views, passes, 200, math.inf)
+        assert set(split) < set(plain)
+        assert DuplicateSettings.from_mapping({"chance_limit": 2.5}).chance_limit == 2.5
+        for wrong in (0, -1.0, math.nan, True):
+            with pytest.raises(ValidationError, match="chance_limit"):
+                DuplicateSettings(chance_limit=wrong)
 
     def test_unknown_pass_is_refused(self) -> None:
         """A blocking pass that does not exist is a ValidationError naming it."""

@@ -147,7 +147,7 @@ def train_model(
     settings = settings or DuplicateSettings()
     with without_collection():
         views = _views(customers, None)
-        pairs, _ = block(views, settings.blocking, settings.max_block_size)
+        pairs, _ = block(views, settings.blocking, settings.max_block_size, settings.chance_limit)
         vectors = Counter(compare(views[i], views[j]) for i, j in pairs)
         return _fit(views, vectors, settings)
 
@@ -241,7 +241,7 @@ def _find(
     progress: Stage | None,
 ) -> DuplicateReport:
     views = _views(customers, progress)
-    pairs, stats = block(views, settings.blocking, settings.max_block_size)
+    pairs, stats = block(views, settings.blocking, settings.max_block_size, settings.chance_limit)
     vectors = []
     for count, (i, j) in enumerate(pairs, start=1):
         vectors.append(compare(views[i], views[j]))

@@ -10,10 +10,16 @@ A block larger than ``max_block_size`` (a phone number shared by a whole office,
 common name with a common birth date) is skipped, and counted, rather than compared pair
 by pair: it would cost quadratic time and mostly yield non-matches. The other passes still
 give its true duplicates a chance to meet. A person and an organisation are never paired.
+
+Two passes, ``name_token_birth`` and ``birth_postcode``, join attributes that records share
+by chance ever more often as the file grows; their common keys are split or dropped by how
+many records they may expect by chance (see :func:`frequency_aware`), so that their pairs
+grow with the file rather than its square.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import attrs
@@ -177,6 +183,111 @@ _FAST_KEYED: dict[str, Callable[[Sequence[MatchView]], Keyed]] = {
 _BUILT_IN = dict(BLOCKING_PASSES)
 
 
+CHANCE_LIMIT = 0.1
+"""Most records a key of a chance pass may expect to gather by chance before it is split."""
+
+
+def _chance_counts(views: Sequence[MatchView], name: str) -> tuple[Counter[str], Counter[str]]:
+    """How many records have each of the two parts of the keys of chance pass ``name``.
+
+    Names repeat, so the records are counted by name (one step in C per record) and the
+    tokens of each distinct name then; a token counts once per record.
+    """
+    if name == "name_token_birth":
+        names = Counter([view.phonetic for view in views if view.birth_digits])
+        firsts: Counter[str] = Counter()
+        for codes, count in names.items():
+            for code in set(codes):
+                firsts[code] += count
+        seconds = Counter(
+            [view.birth_digits for view in views if view.phonetic and view.birth_digits]
+        )
+    else:
+        firsts = Counter(
+            [view.birth_digits for view in views if view.birth_digits and view.postcodes]
+        )
+        seconds = Counter([code for view in views if view.birth_digits for code in view.postcodes])
+    return firsts, seconds
+
+
+def _initials(views: Sequence[MatchView]) -> Counter[str]:
+    """How many records have a name token with each initial (once per record)."""
+    initials: Counter[str] = Counter()
+    for codes, count in Counter([view.phonetic for view in views]).items():
+        for initial in {code[0] for code in codes}:
+            initials[initial] += count
+    return initials
+
+
+def frequency_aware(
+    views: Sequence[MatchView], name: str, limit: float = CHANCE_LIMIT
+) -> Callable[[MatchView], Iterable[str]] | None:
+    """The keys of chance pass ``name`` over ``views``, common keys split; ``None`` if none is.
+
+    A key of ``name_token_birth`` (a name token and a birth date) or ``birth_postcode``
+    joins two attributes that records share by chance: ``n_a · n_b / N`` records of a
+    file of ``N`` may expect to share a key whose parts ``n_a`` and ``n_b`` records have,
+    and that grows with the file, so the chance pairs of these passes grow with its
+    square. A key expected to gather more than ``limit`` records is split by the initial
+    of another name token (``name_token_birth``: the token that did not choose the block;
+    ``birth_postcode``: each token of the name), which a typo in the other token rarely
+    changes; a split key still expected to gather more is dropped. The chance pairs per
+    key are then bounded, and the pairs grow with the file, not its square.
+
+    Returns:
+        The keying function, or ``None`` when no key is expected above ``limit`` (the
+        pass's own keys are then used unchanged).
+    """
+    if name not in _CHANCE_PASSES:
+        return None
+    n = len(views) or 1
+    firsts, seconds = _chance_counts(views, name)
+    if not firsts or max(firsts.values()) * max(seconds.values()) <= limit * n:
+        return None
+    initials = _initials(views)
+    total = sum(initials.values()) or 1
+
+    def expected(a: str, b: str) -> float:
+        return firsts[a] * seconds[b] / n
+
+    def split(key: str, base: float, others: Iterable[str]) -> list[str]:
+        if base <= limit:
+            return [key]
+        out = []
+        for initial in sorted({code[0] for code in others}):
+            if base * initials[initial] / total <= limit:
+                out.append(f"{key}|{initial}")
+        return out
+
+    if name == "name_token_birth":
+
+        def keys(view: MatchView) -> Iterable[str]:
+            birth = view.birth_digits
+            if not birth:
+                return ()
+            out: list[str] = []
+            for at, code in enumerate(view.phonetic):
+                rest = view.phonetic[:at] + view.phonetic[at + 1 :]
+                out.extend(split(f"{code}|{birth}", expected(code, birth), rest))
+            return out
+
+    else:
+
+        def keys(view: MatchView) -> Iterable[str]:
+            birth = view.birth_digits
+            if not birth:
+                return ()
+            out: list[str] = []
+            for postcode in view.postcodes:
+                out.extend(split(f"{birth}|{postcode}", expected(birth, postcode), view.phonetic))
+            return out
+
+    return keys
+
+
+_CHANCE_PASSES = frozenset({"name_token_birth", "birth_postcode"})
+
+
 def _keys_of(views: Sequence[MatchView], name: str) -> Keyed:
     """The keys of pass ``name``: the fast way for a built-in pass not replaced since."""
     keys = BLOCKING_PASSES[name]
@@ -186,7 +297,12 @@ def _keys_of(views: Sequence[MatchView], name: str) -> Keyed:
 
 
 def _blocks(keyed: Keyed) -> Iterator[list[int]]:
-    """Yield the records sharing each key that more than one record has, sorted, distinct.
+    """Yield the records sharing each key that more than one record has, sorted, distinct."""
+    yield from _shared(keyed).values()
+
+
+def _shared(keyed: Keyed) -> dict[str, list[int]]:
+    """The records sharing each key that more than one record has, sorted, distinct.
 
     Most keys belong to one record, so a key maps to its first record (an int: strings
     and ints are not tracked by the garbage collector) and a list is made only for a key
@@ -203,11 +319,51 @@ def _blocks(keyed: Keyed) -> Iterator[list[int]]:
             elif group[-1] != index:  # a record repeats a key when two of its keys
                 group.append(index)  # coincide (two name tokens, one phonetic code)
     # Records come in index order, so every group is sorted and without repeats.
-    yield from shared.values()
+    return shared
+
+
+def _chance_blocks(views: Sequence[MatchView], name: str, limit: float) -> Iterator[list[int]]:
+    """The blocks of chance pass ``name``, common keys split: :func:`frequency_aware`'s.
+
+    Only a key that two records share can propose a pair, so the plain keys are grouped
+    first (the fast way) and only the shared common ones are split, by the initials of
+    their members' other name tokens: the same blocks as keying every record by
+    :func:`frequency_aware` (a property test holds them to it), at a fraction of the cost.
+    """
+    shared = _shared(_keys_of(views, name))
+    if not shared:
+        return
+    n = len(views)
+    firsts, seconds = _chance_counts(views, name)
+    initials: Counter[str] | None = None
+    total = 1
+    token = name == "name_token_birth"
+    for key, members in shared.items():
+        part, _, rest = key.partition("|")
+        base = firsts[part] * seconds[rest] / n
+        if base <= limit:
+            yield members
+            continue
+        if initials is None:
+            initials = _initials(views)
+            total = sum(initials.values()) or 1
+        groups: dict[str, list[int]] = {}
+        for index in members:
+            codes = list(views[index].phonetic)
+            if token:
+                codes.remove(part)  # the token that chose the block
+            for initial in {code[0] for code in codes}:
+                groups.setdefault(initial, []).append(index)
+        for initial, group in groups.items():
+            if len(group) > 1 and base * initials[initial] / total <= limit:
+                yield group
 
 
 def block(
-    views: Sequence[MatchView], passes: Sequence[str], max_block_size: int
+    views: Sequence[MatchView],
+    passes: Sequence[str],
+    max_block_size: int,
+    chance_limit: float = CHANCE_LIMIT,
 ) -> tuple[list[tuple[int, int]], BlockingStats]:
     """Return the candidate pairs of ``views`` (as index pairs, smaller first, sorted).
 
@@ -215,6 +371,8 @@ def block(
         views: The records.
         passes: Names from :data:`BLOCKING_PASSES`.
         max_block_size: Blocks with more records are skipped.
+        chance_limit: A key of a chance pass expected to gather more records by chance
+            is split (see :func:`frequency_aware`).
 
     Returns:
         The pairs and what blocking did.
@@ -228,7 +386,11 @@ def block(
     skipped: dict[str, int] = {}
     for name in check_passes(passes):
         proposed = too_big = 0
-        for members in _blocks(_keys_of(views, name)):
+        if name in _CHANCE_PASSES and BLOCKING_PASSES[name] is _BUILT_IN.get(name):
+            blocks = _chance_blocks(views, name, chance_limit)
+        else:
+            blocks = _blocks(_keys_of(views, name))
+        for members in blocks:
             size = len(members)
             if size > max_block_size:
                 too_big += 1

@@ -5,6 +5,7 @@ A template configures duplicate detection under its quality-check settings::
     [checks.duplicates]
     blocking = ["phone", "email", "name_birth", "name_street"]
     max_block_size = 200
+    chance_limit = 0.1
     merge_threshold = 0.99
     review_threshold = 0.6
     max_cluster_size = 50
@@ -18,7 +19,7 @@ from typing import Any
 import attrs
 
 from custrec.errors import ValidationError
-from custrec.quality._dedupe_blocking import BLOCKING_PASSES, check_passes
+from custrec.quality._dedupe_blocking import BLOCKING_PASSES, CHANCE_LIMIT, check_passes
 from custrec.template import Template
 
 __all__ = ["DEFAULT_BLOCKING", "DuplicateSettings"]
@@ -32,6 +33,11 @@ DEFAULT_BLOCKING: tuple[str, ...] = tuple(
 def _probability(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
         raise ValidationError(attribute.name, value, "a probability threshold is in (0, 1]")
+
+
+def _positive(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ValidationError(attribute.name, value, "must be a number above 0")
 
 
 def _count(low: int) -> Any:
@@ -55,6 +61,10 @@ class DuplicateSettings:
     Attributes:
         blocking: Blocking passes to run (see :data:`~custrec.quality.BLOCKING_PASSES`).
         max_block_size: Blocks with more records are skipped (their pairs not compared).
+        chance_limit: Most records a key of ``name_token_birth`` or ``birth_postcode`` may
+            expect to gather by chance (from how many records have each of its parts);
+            a key expected to gather more is split by a name initial, or dropped. Keeps
+            their pairs growing with the file rather than its square.
         merge_threshold: Match probability from which a group may be merged without review.
         review_threshold: Match probability from which a pair is reported for review.
         max_cluster_size: Largest group; a pair that would make a group larger is left out
@@ -66,6 +76,7 @@ class DuplicateSettings:
 
     blocking: tuple[str, ...] = attrs.field(default=DEFAULT_BLOCKING, converter=_passes)
     max_block_size: int = attrs.field(default=200, validator=_count(2))
+    chance_limit: float = attrs.field(default=CHANCE_LIMIT, validator=_positive)
     merge_threshold: float = attrs.field(default=0.99, validator=_probability)
     review_threshold: float = attrs.field(default=0.6, validator=_probability)
     max_cluster_size: int = attrs.field(default=50, validator=_count(2))
