@@ -51,7 +51,13 @@ from custrec.serialize import to_dict
 from custrec.store import MemoryStore, Order, Query, Store, open_store
 from custrec.store._base import contact_keys
 from custrec.store._sqlcompile import TABLES, compile_where, list_sort_key
-from custrec.store._sqlite import MIGRATIONS, SCHEMA_VERSION, SQLiteStore, key_hash
+from custrec.store._sqlite import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    SQLiteStore,
+    key_hash,
+    key_hash_range,
+)
 from custrec.testing import strategies
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
@@ -246,11 +252,18 @@ class TestMigrations:
 
 
 class TestContactKeyHashes:
-    def test_hash_is_a_stable_signed_64_bit_integer(self) -> None:
+    def test_hash_is_a_stable_64_bit_integer_tagged_by_kind(self) -> None:
         """Files store the hash, so it must never change between processes or versions."""
         assert key_hash("phone:+8613812345678") == key_hash("phone:+8613812345678")
-        assert -(2**63) <= key_hash("email:z@qq.com") < 2**63
-        assert key_hash("") == -1970711489451281740  # BLAKE2b-64 of nothing
+        assert key_hash("") == 22125486566988442  # untagged BLAKE2b-56 of nothing
+        for kind, key in [
+            ("phone", "phone:+8613812345678"),
+            ("email", "email:z@qq.com"),
+            ("handle", "handle:wechat:zs"),
+            ("ext", "ext:erp:E-1"),
+        ]:
+            low, high = key_hash_range(kind)
+            assert low <= key_hash(key) < high < 2**63
 
     def test_customers_that_only_share_a_hash_are_not_found(
         self, store: SQLiteStore, monkeypatch: pytest.MonkeyPatch

@@ -14,7 +14,6 @@ the missing ones in one transaction. A file written by a newer custrec is refuse
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import math
 import os
@@ -60,6 +59,7 @@ from custrec.store._aggregate import (
 )
 from custrec.store._audit import AuditAction, AuditEntry, FieldChange
 from custrec.store._base import Row, Store, contact_keys
+from custrec.store._keyhash import key_hash, key_hash_range
 from custrec.store._pyquery import order_values
 from custrec.store._quality import SuspectQuery
 from custrec.store._query import Page, Query, encode_cursor
@@ -77,7 +77,7 @@ from custrec.store._sqlcompile import (
     list_sort_key,
 )
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Migration", "SQLiteStore", "key_hash"]
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Migration", "SQLiteStore", "key_hash", "key_hash_range"]
 
 R = TypeVar("R", bound=Record)
 
@@ -235,17 +235,6 @@ _FIND_BY_KEY = (
     "SELECT c.id, c.doc FROM contacts AS k JOIN customers AS c ON c.id = k.customer_id"
     " WHERE k.key_hash = ? ORDER BY k.customer_id"
 )
-
-
-def key_hash(key: str) -> int:
-    """The ``contacts`` table's 64-bit hash of a contact key (see :func:`contact_keys`).
-
-    The first 8 bytes of its BLAKE2b digest as a signed integer: stable across processes
-    and versions, since files store it. Distinct keys may share a hash, so a lookup checks
-    each customer it finds against the key itself.
-    """
-    digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
 
 
 def _has_key(customer: Customer, key: str) -> bool:

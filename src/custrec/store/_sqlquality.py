@@ -10,6 +10,7 @@ import sqlite3
 from typing import Any
 
 from custrec.errors import ValidationError
+from custrec.store._keyhash import key_hash_range
 from custrec.store._quality import SHARED_KEY_KINDS, SuspectQuery
 from custrec.store._sqlcompile import TABLES, epoch_us
 from custrec.template import ENTRY_FIELDS
@@ -53,17 +54,17 @@ def suspect_sql(query: SuspectQuery) -> tuple[str, list[Any]]:
     if query.dated_after is not None:
         parts.append("(created_us > ? OR updated_us > ? OR reviewed_us > ?)")
         params += [epoch_us(query.dated_after)] * 3
-    for kind in query.shared_keys:
+    for kind in dict.fromkeys(query.shared_keys):
         if kind not in SHARED_KEY_KINDS:
             raise ValidationError("shared_keys", kind, "compare on 'phone' or 'email'")
-    if query.shared_keys:
-        # The file indexes contact keys by hash (see _sqlite.key_hash), so the kind cannot
-        # be told apart here: customers sharing any key hash are suspects, a superset of
-        # those sharing a phone or an email, which the check itself then judges.
+        # The file indexes contact keys by hash (see _sqlite.key_hash), the kind in the top
+        # byte, so one kind's keys are one range; a shared hash is a suspect, judged later.
         parts.append(
             "id IN (SELECT customer_id FROM contacts WHERE key_hash IN ("
-            "SELECT key_hash FROM contacts GROUP BY key_hash HAVING count(*) > 1))"
+            "SELECT key_hash FROM contacts WHERE key_hash >= ? AND key_hash < ? "
+            "GROUP BY key_hash HAVING count(*) > 1))"
         )
+        params += list(key_hash_range(kind))
     if not parts:
         return "SELECT id FROM customers WHERE 0", []
     where = " OR ".join(parts)  # fixed SQL fragments; every value is a parameter
