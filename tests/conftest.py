@@ -1,4 +1,4 @@
-"""Shared test set-up: Hypothesis profiles.
+"""Shared test set-up: Hypothesis profiles, and the SQL stores the push-down tests share.
 
 Choose one with the ``HYPOTHESIS_PROFILE`` environment variable:
 
@@ -10,10 +10,35 @@ Choose one with the ``HYPOTHESIS_PROFILE`` environment variable:
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from pathlib import Path
 
+import pytest
 from hypothesis import settings
+
+import pgserver as pg
+from custrec.store import Store, open_store
 
 settings.register_profile("ci", max_examples=100, deadline=None, print_blob=True)
 settings.register_profile("dev", max_examples=30, deadline=None)
 settings.register_profile("thorough", max_examples=1000, deadline=None, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture
+def pg_store() -> Iterator[Store]:
+    """A PostgreSQL store in a fresh schema (skips without a server)."""
+    for schema in pg.fresh_schema():
+        store = open_store(pg.store_url(schema))
+        yield store
+        store.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def sql_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """An SQLite store, then a PostgreSQL one."""
+    if request.param == "sqlite":
+        with open_store(f"sqlite:///{tmp_path / 'store.db'}") as store:
+            yield store
+    else:
+        yield request.getfixturevalue("pg_store")

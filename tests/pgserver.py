@@ -1,4 +1,4 @@
-"""Finding the PostgreSQL server the Postgres tests run against, and a schema per test.
+"""Finding the PostgreSQL server the Postgres tests run against, a schema per test, refills.
 
 The server is named by ``CUSTREC_TEST_POSTGRES_URL`` (default
 ``postgresql://postgres@127.0.0.1:5432/test``). When it cannot be reached the tests skip,
@@ -11,8 +11,12 @@ import functools
 import os
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+
+from custrec.model import Customer, Feedback, Interaction, Transaction
+from custrec.store import Store
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
 HOW = (
@@ -84,3 +88,16 @@ def empty(store: object) -> None:
             " DELETE FROM interactions; DELETE FROM customers; DELETE FROM audit;"
             " DELETE FROM documents"
         )
+
+
+def refill(store: Store, records: list[Any]) -> None:
+    """Empty the store (PostgreSQL or SQLite), then add the records (customers first)."""
+    if store.scheme == "postgresql":
+        empty(store)
+    else:
+        with store.transaction():
+            for ident in [c.id for c in store.customers]:
+                store.customers.delete(ident, cascade=True)
+    with store.transaction():
+        for kind in (Customer, Interaction, Transaction, Feedback):
+            store.repository(kind).add_many(r for r in records if isinstance(r, kind))

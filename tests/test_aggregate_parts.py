@@ -49,15 +49,6 @@ def _utc() -> Iterator[None]:
         yield
 
 
-@pytest.fixture
-def pg_store() -> Iterator[Store]:
-    """A PostgreSQL store in a fresh schema (skips without a server)."""
-    for schema in pg.fresh_schema():
-        store = open_store(pg.store_url(schema))
-        yield store
-        store.close()
-
-
 def fill(store: Store, records: list[Any]) -> None:
     """Empty the store, then add the records (customers first)."""
     if store.scheme == "postgresql":

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import attrs
@@ -38,38 +37,6 @@ def _utc() -> Iterator[None]:
         yield
 
 
-@pytest.fixture
-def pg_store() -> Iterator[Store]:
-    """A PostgreSQL store in a fresh schema."""
-    for schema in pg.fresh_schema():
-        store = open_store(pg.store_url(schema))
-        yield store
-        store.close()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def sql_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    """An SQLite store, then a PostgreSQL one."""
-    if request.param == "sqlite":
-        with open_store(f"sqlite:///{tmp_path / 's.db'}") as store:
-            yield store
-    else:
-        yield request.getfixturevalue("pg_store")
-
-
-def refill(store: Store, records: list[Any]) -> None:
-    """Empty the store, then add the records (customers first)."""
-    if store.scheme == "postgresql":
-        pg.empty(store)
-    else:
-        with store.transaction():
-            for ident in [c.id for c in store.customers]:
-                store.customers.delete(ident, cascade=True)
-    with store.transaction():
-        for kind in (Customer, Interaction, Transaction, Feedback):
-            store.repository(kind).add_many(r for r in records if isinstance(r, kind))
-
-
 def _normal(aggregates: Any) -> dict[str, dict[str, Any]]:
     """Aggregates as plain dicts, empty windows left out (SQL reports them as zero)."""
     out = {}
@@ -90,7 +57,7 @@ class TestHistoryAggregatePushDown:
         self, sql_store: Store, records: list[Any], currency: str
     ) -> None:
         """SQLite and PostgreSQL aggregate random histories exactly as Python does."""
-        refill(sql_store, records)
+        pg.refill(sql_store, records)
         cutoff = cutoff_of(AS_OF)
         expected = aggregate_history(
             [r for r in records if isinstance(r, Transaction)],
@@ -110,7 +77,7 @@ class TestHistoryAggregatePushDown:
             Transaction("c1", cutoff_of(AS_OF) - timedelta(days=10), total=Money("5", "CNY")),
             Transaction("c1", cutoff_of(AS_OF) - timedelta(days=3), total=Money("7", "CNY")),
         ]
-        refill(pg_store, records)
+        pg.refill(pg_store, records)
         got = pg_store.aggregate_history(cutoff_of(AS_OF), "CNY", (7, 14))  # type: ignore[attr-defined]
         assert got["c1"].orders_in == {7: 1, 14: 2}
         assert got["c1"].spend_in == {7: 700, 14: 1200}
@@ -125,10 +92,10 @@ class TestFactsPushDown:
         self, pg_store: Store, records: list[Any]
     ) -> None:
         """Every fact of every customer equals the hand computation and the memory store's."""
-        refill(pg_store, records)
+        pg.refill(pg_store, records)
         population = compute_facts(pg_store, AS_OF)
         with open_store("memory://") as memory:
-            refill(memory, records)
+            pg.refill(memory, records)
             reference = {f.customer.id: dict(f.values) for f in compute_facts(memory, AS_OF)}
         assert {f.customer.id: dict(f.values) for f in population} == reference
         for facts in population:
@@ -171,7 +138,7 @@ class TestRuleExpressionPushDown:
         self, pg_store: Store, records: list[Customer], text: str
     ) -> None:
         """Any of the rules finds, on random customers, the ids run_query finds, in order."""
-        refill(pg_store, records)
+        pg.refill(pg_store, records)
         where = parse(text)
         expected = [
             c.id for c in run_query(records, Customer, Query(where, order=(Order("id"),))).items

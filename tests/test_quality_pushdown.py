@@ -6,12 +6,9 @@ checks with and without push-down, and compares the reports finding for finding,
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -30,7 +27,7 @@ from custrec.quality import (
     run_checks,
 )
 from custrec.quality._pushdown import suspect_query
-from custrec.store import Store, open_store
+from custrec.store import Store
 from custrec.store._quality import SupportsQualityPushdown, SuspectQuery
 from custrec.template import Template
 from custrec.testing import strategies
@@ -42,38 +39,6 @@ _PROPERTY = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 _HISTORY = (Interaction, Transaction, Feedback)
-
-
-@pytest.fixture
-def pg_store() -> Iterator[Store]:
-    """A PostgreSQL store in a fresh schema."""
-    for schema in pg.fresh_schema():
-        store = open_store(pg.store_url(schema))
-        yield store
-        store.close()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def sql_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    """An SQLite store, then a PostgreSQL one."""
-    if request.param == "sqlite":
-        with open_store(f"sqlite:///{tmp_path / 'q.db'}") as store:
-            yield store
-    else:
-        yield request.getfixturevalue("pg_store")
-
-
-def refill(store: Store, records: list[Any]) -> None:
-    """Empty the store, then add the records (customers first)."""
-    if store.scheme == "postgresql":
-        pg.empty(store)
-    else:
-        with store.transaction():
-            for ident in [c.id for c in store.customers]:
-                store.customers.delete(ident, cascade=True)
-    with store.transaction():
-        for kind in (Customer, *_HISTORY):
-            store.repository(kind).add_many(r for r in records if isinstance(r, kind))
 
 
 def pushable_checks() -> list[Check]:
@@ -123,7 +88,7 @@ class TestPushdown:
         self, sql_store: Store, template: Template, records: list[Any], batch_size: int
     ) -> None:
         """The pushable checks find the same, in the same order, with push-down."""
-        refill(sql_store, records)
+        pg.refill(sql_store, records)
         both_ways(sql_store, template, pushable_checks(), batch_size)
         # Customers pushed down, transactions read in full (a check SQL cannot narrow).
         both_ways(sql_store, template, [*pushable_checks(), TotalMatchesItems()], batch_size)
@@ -134,7 +99,7 @@ class TestPushdown:
         self, sql_store: Store, template: Template, records: list[Any]
     ) -> None:
         """Every customer with a finding of a pushable check is among the store's suspects."""
-        refill(sql_store, records)
+        pg.refill(sql_store, records)
         assert isinstance(sql_store, SupportsQualityPushdown)
         context = CheckContext(template, AS_OF, sql_store.customers.get_many)
         # One check at a time: together, one check's suspects would hide another's misses.
@@ -150,7 +115,7 @@ class TestPushdown:
     def test_a_check_that_is_not_pushable_reads_everything(self, sql_store: Store) -> None:
         """With a phone check among them, customers are read in full; findings still agree."""
         people = [Customer(id=f"c{i}", name=None if i % 3 else "x") for i in range(7)]
-        refill(sql_store, people)
+        pg.refill(sql_store, people)
         checks: list[Check] = [RequiredFields(fields=["name"]), PhoneValid()]
         both_ways(sql_store, Template("t"), checks, 2)
         report = run_checks(sql_store, checks=checks, as_of=AS_OF)
@@ -160,14 +125,14 @@ class TestPushdown:
         """Two customers with one phone are both suspects, and both get a finding."""
         phone = Phone("13912345678", region="CN")
         people = [Customer(id=i, phones=(phone,)) for i in ("a", "b")]
-        refill(sql_store, [*people, Customer(id="c")])
+        pg.refill(sql_store, [*people, Customer(id="c")])
         both_ways(sql_store, Template("t"), [ExactDuplicates()], 1)
         found = run_checks(sql_store, checks=[ExactDuplicates()])
         assert [f.record_id for f in found.findings] == ["a", "b"]
 
     def test_progress_is_reported_per_record_type(self, sql_store: Store) -> None:
         """Pushed-down types report their whole count at once."""
-        refill(sql_store, [Customer(id=f"c{i}") for i in range(5)])
+        pg.refill(sql_store, [Customer(id=f"c{i}") for i in range(5)])
         seen: list[int] = []
         report = run_checks(
             sql_store, checks=[Staleness()], as_of=AS_OF, batch_size=2, progress=seen.append
@@ -178,7 +143,7 @@ class TestPushdown:
     def test_empty_query_finds_no_suspects(self, sql_store: Store) -> None:
         """A query asking for nothing gives nothing, without scanning."""
         old = AS_OF - timedelta(days=400)
-        refill(sql_store, [Customer(id="a", created_at=old, updated_at=old)])
+        pg.refill(sql_store, [Customer(id="a", created_at=old, updated_at=old)])
         assert isinstance(sql_store, SupportsQualityPushdown)
         assert sql_store.quality_suspects(SuspectQuery()) == []
         query = SuspectQuery(touched_before=AS_OF + timedelta(days=1))

@@ -22,12 +22,12 @@ __all__ = ["RestrictedRepository", "RestrictedStore"]
 R = TypeVar("R", bound=Record)
 
 
-def _fields_of(expr: Expr | None) -> set[str]:
-    """The top-level record fields an expression reads."""
+def _paths_of(expr: Expr | None) -> set[str]:
+    """The field paths an expression reads (``"custom.level"``, ``"phones"``)."""
     if expr is None:
         return set()
     if isinstance(expr, Field):
-        return {expr.path.split(".", 1)[0]}
+        return {expr.path}
     if isinstance(expr, HasTag):
         return {"tags"}
     found: set[str] = set()
@@ -35,8 +35,13 @@ def _fields_of(expr: Expr | None) -> set[str]:
         value = getattr(expr, field.name)
         for item in value if isinstance(value, tuple) else (value,):
             if isinstance(item, Expr):
-                found |= _fields_of(item)
+                found |= _paths_of(item)
     return found
+
+
+def _fields_of(expr: Expr | None) -> set[str]:
+    """The top-level record fields an expression reads."""
+    return {path.split(".", 1)[0] for path in _paths_of(expr)}
 
 
 def _is_blank(value: object) -> bool:

@@ -9,8 +9,9 @@ from typing import Any
 import attrs
 
 from custrec.errors import ValidationError
-from custrec.expr import Expr, Field, HasTag
+from custrec.expr import Expr
 from custrec.model import Customer, Handle, HistoryRecord, normalize_email, normalize_phone
+from custrec.privacy._access import _paths_of
 from custrec.privacy._keys import KeyRing
 from custrec.privacy._seal import (
     DEFAULT_SEALED,
@@ -22,23 +23,6 @@ from custrec.store import AuditEntry, Page, Progress, Query, Repository, Store
 from custrec.store._base import Row
 
 __all__ = ["EncryptedCustomers", "EncryptedStore", "reencrypt"]
-
-
-def _paths_of(expr: Expr | None) -> set[str]:
-    """The field paths an expression reads (``"custom.level"``, ``"phones"``)."""
-    if expr is None:
-        return set()
-    if isinstance(expr, Field):
-        return {expr.path}
-    if isinstance(expr, HasTag):
-        return {"tags"}
-    found: set[str] = set()
-    for field in attrs.fields(type(expr)):  # type: ignore[arg-type]  # every node is an attrs class
-        value = getattr(expr, field.name)
-        for item in value if isinstance(value, tuple) else (value,):
-            if isinstance(item, Expr):
-                found |= _paths_of(item)
-    return found
 
 
 class EncryptedCustomers:

@@ -884,13 +884,7 @@ class SQLiteStore(Store):
         """
         wanted = wanted_parts(parts)
         windows = tuple(int(n) for n in windows)
-        net, windowed = bool(wanted & {"spend", "windows"}), "windows" in wanted
-        previous = "previous" in wanted
-        sql = _aggregate_sql(windows, net=net, windowed=windowed, previous=previous)
-        params: dict[str, Any] = {"cutoff": epoch_us(cutoff), "currency": currency}
-        params.update(
-            {f"w{n}": epoch_us(start) for n, start in window_starts(cutoff, windows).items()}
-        )
+        net, windowed, previous, sql, params = _aggregate_plan(cutoff, currency, windows, wanted)
         out: dict[str, HistoryAggregates] = {}
         with self._db() as conn:
             late: list[tuple[str, str]] = []
@@ -957,12 +951,8 @@ class SQLiteStore(Store):
         if not wanted <= SALES_PARTS:
             raise ValidationError("parts", sorted(wanted - SALES_PARTS), "not a sales part")
         windows = tuple(int(n) for n in windows)
-        net, windowed = bool(wanted & {"spend", "windows"}), "windows" in wanted
-        previous = "previous" in wanted
-        sql = _aggregate_sql(windows, net=net, windowed=windowed, previous=previous)
+        net, windowed, previous, sql, params = _aggregate_plan(cutoff, currency, windows, wanted)
         starts = window_starts(cutoff, windows)
-        params: dict[str, Any] = {"cutoff": epoch_us(cutoff), "currency": currency}
-        params.update({f"w{n}": epoch_us(start) for n, start in starts.items()})
         out: dict[str, SalesRow] = {}
         unknown = 0
         with self._db() as conn:
@@ -988,6 +978,22 @@ class SQLiteStore(Store):
                         row[8 + 2 * index] -= refund
                 out[customer_id] = tuple(row)
         return out
+
+
+def _aggregate_plan(
+    cutoff: datetime, currency: str, windows: tuple[int, ...], wanted: frozenset[str]
+) -> tuple[bool, bool, bool, dict[str, str], dict[str, Any]]:
+    """The aggregate queries for the parts ``wanted``, and their parameters.
+
+    Returns whether to net refunds, to count windows and to find previous sales, then the
+    statements and the parameters they take.
+    """
+    net, windowed = bool(wanted & {"spend", "windows"}), "windows" in wanted
+    previous = "previous" in wanted
+    sql = _aggregate_sql(windows, net=net, windowed=windowed, previous=previous)
+    params: dict[str, Any] = {"cutoff": epoch_us(cutoff), "currency": currency}
+    params.update({f"w{n}": epoch_us(start) for n, start in window_starts(cutoff, windows).items()})
+    return net, windowed, previous, sql, params
 
 
 def _sales_rows(
