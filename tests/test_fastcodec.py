@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from custrec import serialize
 from custrec.errors import StoreError, ValidationError
 from custrec.model import Customer, Feedback, Interaction, Phone, Record, Transaction
-from custrec.serialize import converter, from_dict, from_json, to_dict
+from custrec.serialize import converter, from_dict, from_json, to_dict, to_json
 from custrec.store import open_store
 from custrec.testing import strategies
 
@@ -203,6 +203,11 @@ class TestFastRead:
             assert outcome(lambda: from_dict(document, cls)) == expected
 
 
+# Text that JSON escapes or might: quotes, backslash, non-BMP and CJK characters (control
+# characters never reach a record: text fields refuse them).
+TEXTS_TO_ESCAPE = ['"', "\\", "\U0001f600", "<script>", "客户", 'a\\"b']
+
+
 class TestFastWrite:
     """The generated writer gives exactly the converter's documents."""
 
@@ -217,6 +222,27 @@ class TestFastWrite:
         assert same_json(fast, expected)
         assert same_json(to_dict(record), expected)
 
+    @pytest.mark.parametrize("name", sorted(RECORD_STRATEGIES))
+    @given(data=st.data())
+    def test_json_text_equals_json_dumps_of_the_document(
+        self, name: str, data: st.DataObject
+    ) -> None:
+        """Property: the generated JSON encoder writes json.dumps' text, character for character."""
+        record = data.draw(RECORD_STRATEGIES[name]())
+        fast = serialize._fast.dumps(record)
+        assert fast is not None
+        expected = json.dumps(to_dict(record), ensure_ascii=False, separators=(",", ":"))
+        assert fast == expected
+        assert to_json(record) == expected
+        assert from_json(fast) == record
+
+    @given(strategies.customers(), st.sampled_from(TEXTS_TO_ESCAPE))
+    def test_json_text_escapes_as_json_dumps(self, customer: Customer, text: str) -> None:
+        """Quotes, backslashes and characters beyond ASCII come out as json.dumps writes them."""
+        record = attrs.evolve(customer, notes=f"a{text}b", tags=frozenset({text, "t"}))
+        expected = json.dumps(to_dict(record), ensure_ascii=False, separators=(",", ":"))
+        assert to_json(record) == expected
+
     def test_a_subclass_is_written_by_the_converter(self) -> None:
         """Only the record classes themselves get the generated writer."""
 
@@ -225,6 +251,7 @@ class TestFastWrite:
             pass
 
         assert serialize._fast.write(Special(id="001")) is None
+        assert serialize._fast.dumps(Special(id="001")) is None
 
 
 class TestCorruptedStore:

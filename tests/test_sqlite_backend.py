@@ -3,7 +3,9 @@ that give exactly the answers of the Python reference (MemoryStore)."""
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 import os
 import signal
 import sqlite3
@@ -17,6 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -55,6 +58,7 @@ from custrec.store._sqlite import (
     MIGRATIONS,
     SCHEMA_VERSION,
     SQLiteStore,
+    _ContactMerger,
     key_hash,
     key_hash_range,
 )
@@ -249,6 +253,122 @@ class TestMigrations:
         db_path.write_bytes(b"this is not sqlite" * 100)
         with pytest.raises(StoreError, match=str(db_path)):
             SQLiteStore(db_path)
+
+
+def _stored_contacts(path: Path) -> tuple[set[tuple[int, str]], int, int]:
+    """Every (hash, customer) row of both contact tables, and each table's row count."""
+    with sqlite3.connect(path) as raw:
+        big = list(raw.execute("SELECT key_hash, customer_id FROM contacts"))
+        recent = list(raw.execute("SELECT key_hash, customer_id FROM contacts_recent"))
+    return set(big) | set(recent), len(big), len(recent)
+
+
+def _phone(prefix: int, n: int) -> Phone:
+    return Phone(f"+86 {prefix} 0000 {n:04d}")
+
+
+def _add_then_fail(store: Store, people: list[Customer]) -> None:
+    with store.transaction():
+        store.customers.add_many(people, batch_size=5)
+        raise RuntimeError("undo")
+
+
+def _expected_contacts(people: dict[str, Customer]) -> set[tuple[int, str]]:
+    return {(key_hash(k), c.id) for c in people.values() for k in contact_keys(c)}
+
+
+# One step of a write sequence: add a batch of n, re-number customer i's phone, delete i.
+_CONTACT_STEPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("add"), st.integers(1, 30)),
+        st.tuples(st.just("renumber"), st.integers(0, 10_000)),
+        st.tuples(st.just("delete"), st.integers(0, 10_000)),
+    ),
+    min_size=1,
+    max_size=25,
+)
+
+
+_FILES = itertools.count()
+
+
+class TestContactSideTable:
+    """New contact keys go to contacts_recent and move to contacts in bulk (migration 4)."""
+
+    @pytest.fixture(autouse=True)
+    def _small_side_table(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(_ContactMerger, "_MIN", 10)
+        monkeypatch.setattr(_ContactMerger, "_SCALE", 2)
+
+    @settings(
+        max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    )
+    @given(steps=_CONTACT_STEPS)
+    def test_lookups_see_both_tables_through_any_write_sequence(
+        self, tmp_path: Path, steps: list[tuple[str, int]]
+    ) -> None:
+        """Property: after any adds, re-numberings and deletes, the two tables together hold
+        exactly every live customer's keys, each once; every phone finds its customer; the
+        side table stays below its merge threshold plus one write."""
+        path = tmp_path / f"side-{next(_FILES)}.db"  # a new file for each example
+        people: dict[str, Customer] = {}
+        serial = 0
+        with SQLiteStore(path) as store:
+            for action, n in steps:
+                if action == "add":
+                    batch = []
+                    for _ in range(n):
+                        serial += 1
+                        phone = Phone(f"+86 138 {serial:04d} {serial % 10_000:04d}")
+                        batch.append(_customer(f"{serial:05d}", phones=[phone]))
+                    store.customers.add_many(batch, batch_size=7)
+                    people.update((c.id, c) for c in batch)
+                elif people:
+                    ident = sorted(people)[n % len(people)]
+                    if action == "delete":
+                        store.customers.delete(ident)
+                        del people[ident]
+                    else:
+                        current = store.customers.get(ident)
+                        phone = Phone(f"+86 139 {n:04d} {int(ident):04d}")
+                        people[ident] = store.customers.update(
+                            attrs.evolve(current, phones=[phone])
+                        )
+                rows, _, recent = _stored_contacts(path)
+                assert rows == _expected_contacts(people)
+                limit = max(_ContactMerger._MIN, _ContactMerger._SCALE * math.isqrt(serial))
+                assert recent < limit + 7 * len(contact_keys(Customer(id="x"))) + 7
+            for customer in people.values():
+                found = store.customers.find_by_phone(customer.phones[0].e164)
+                assert [c.id for c in found] == [customer.id]
+        _, big, recent = _stored_contacts(path)
+        assert big + recent == len(_expected_contacts(people))
+
+    def test_many_adds_merge_into_the_big_table(self, db_path: Path) -> None:
+        """Once the side table passes its threshold its keys move to contacts at once."""
+        with SQLiteStore(db_path) as store:
+            people = [_customer(f"{n:03d}", phones=[_phone(138, n)]) for n in range(200)]
+            store.customers.add_many(people, batch_size=10)
+            rows, big, recent = _stored_contacts(db_path)
+            assert rows == _expected_contacts({c.id: c for c in people})
+            assert big > 0
+            assert recent < max(10, 2 * math.isqrt(200)) + 10
+            assert [c.id for c in store.customers.find_by_phone("13800000123")] == ["123"]
+
+    def test_a_rolled_back_merge_leaves_both_tables_as_they_were(self, db_path: Path) -> None:
+        """A merge runs inside the unit of work: rolled back with it, nothing moves or is lost."""
+        with SQLiteStore(db_path) as store:
+            first = [_customer(f"a{n:02d}", phones=[_phone(138, n)]) for n in range(8)]
+            store.customers.add_many(first)
+            before = _stored_contacts(db_path)
+            more = [_customer(f"b{n:02d}", phones=[_phone(139, n)]) for n in range(50)]
+            with pytest.raises(RuntimeError, match="undo"):
+                _add_then_fail(store, more)
+            assert _stored_contacts(db_path) == before
+            store.customers.add(_customer("c", phones=[Phone("+86 137 0000 0001")]))
+            rows, _, _ = _stored_contacts(db_path)
+            assert rows == _expected_contacts({c.id: c for c in [*first, store.customers.get("c")]})
+            assert [c.id for c in store.customers.find_by_phone("13800000003")] == ["a03"]
 
 
 class TestContactKeyHashes:

@@ -17,7 +17,11 @@ read therefore never accepts what the strict one refuses, and where both accept 
 equal records (the property tests in ``tests/test_fastcodec.py`` check this).
 
 Writing is generated the same way: one function per class that builds the same dict the
-converter's unstructure hooks build, in the same key order.
+converter's unstructure hooks build, in the same key order. A third kind of function goes
+one step further and writes the compact JSON text of that dict directly (the text
+``json.dumps(..., ensure_ascii=False, separators=(",", ":"))`` makes of it, character for
+character), which spares building the dict only to walk it again: stores and JSON Lines
+files write every record through it.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import enum
 import functools
 import inspect
 import itertools
+import json
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -61,6 +66,19 @@ __all__ = [
 
 Reader = Callable[[Any], Any]
 Writer = Callable[[Any], dict[str, Any]]
+Encoder = Callable[[Any], str]
+
+# What json.dumps(..., ensure_ascii=False, separators=(",", ":")) does to values; the
+# generated encoders call these for the parts they do not write themselves.
+_ENCODE_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_ENCODE_TEXT: Callable[[str], str] = json.encoder.encode_basestring
+
+
+def _encode_int(value: int) -> str:
+    # A bool is an int to the type system but true/false to JSON.
+    if value is True or value is False:
+        return "true" if value else "false"
+    return int.__repr__(value)
 
 
 class _GiveUp(Exception):  # noqa: N818 - internal signal: read this one strictly
@@ -188,6 +206,7 @@ class Codec:
         self._version = schema_version
         self._readers: dict[type[Any], Reader | None] = {}
         self._writers: dict[type[Any], Writer | None] = {}
+        self._encoders: dict[type[Any], Encoder | None] = {}
         self._names = (f"_{n}" for n in itertools.count())
 
     # -- public entry points ---------------------------------------------------------------
@@ -230,6 +249,23 @@ class Codec:
             return None
         try:
             return writer(record)
+        except Exception:
+            return None
+
+    def dumps(self, record: Any) -> str | None:
+        """The compact JSON text of :meth:`write`'s document, or ``None`` as it returns.
+
+        Equal, character for character, to
+        ``json.dumps(write(record), ensure_ascii=False, separators=(",", ":"))``.
+        """
+        cls = type(record)
+        if cls not in self._roots:
+            return None
+        encoder = self._encoders[cls] if cls in self._encoders else self._encoder(cls)
+        if encoder is None:
+            return None
+        try:
+            return encoder(record)
         except Exception:
             return None
 
@@ -436,6 +472,83 @@ class Codec:
             return f"{{k: list(v) if isinstance(v, tuple) else v for k, v in {expr}.items()}}"
         if isinstance(tp, type) and attrs.has(tp):
             nested = self._writer(tp)
+            if nested is None:
+                raise TypeError(tp)
+            return f"{self._bind(env, nested)}({expr})"
+        raise TypeError(tp)
+
+    # -- JSON text encoders ----------------------------------------------------------------
+
+    def _encoder(self, cls: type[Any]) -> Encoder | None:
+        if cls not in self._encoders:
+            try:
+                self._encoders[cls] = self._make_encoder(cls)
+            except TypeError:
+                self._encoders[cls] = None
+        return self._encoders[cls]
+
+    def _make_encoder(self, cls: type[Any]) -> Encoder:
+        hints = typing.get_type_hints(cls)
+        env: dict[str, Any] = {"_text": _ENCODE_TEXT}
+        members = [
+            (f.name, self._encode(f"r.{f.name}", hints[f.name], env)) for f in attrs.fields(cls)
+        ]
+        if cls in self._roots:
+            members[:0] = [
+                ("type", repr(_ENCODE_TEXT(self._roots[cls]))),
+                ("schema_version", repr(str(self._version))),
+            ]
+        # Field names are identifiers: their JSON form is the name in quotes. Constant
+        # pieces next to each other are joined here, once.
+        pieces: list[str] = []
+        text = ""
+        for n, (name, expr) in enumerate(members):
+            text += f'{"," if n else "{"}"{name}":'
+            if expr.startswith("'"):  # a constant: "type" and "schema_version"
+                text += eval(expr)  # noqa: S307 - a literal we generated
+                continue
+            pieces += [repr(text), expr]
+            text = ""
+        pieces.append(repr(text + "}"))
+        source = "def encode(r):\n    return ''.join((" + ", ".join(pieces) + "))"
+        encoder: Encoder = _define(source, f"JSON encoder {cls.__name__}", env)
+        return encoder
+
+    def _encode(self, expr: str, tp: Any, env: dict[str, Any]) -> str:  # noqa: PLR0911 - one branch per shape
+        """An expression giving the JSON text of what :meth:`_unstructure` makes of ``expr``."""
+        if tp is str:
+            return f"_text({expr})"
+        if tp is int:
+            return f"{self._bind(env, _encode_int)}({expr})"
+        if tp is bool:
+            return f"('true' if {expr} else 'false')"
+        if open_enum_of(tp) is not None:
+            return f"('null' if {expr} is None else _text(str({expr})))"
+        inner = _optional_of(tp)
+        if inner is not None:
+            body = self._encode("v", inner, env)
+            helper = self._bind(env, eval(f"lambda v: 'null' if v is None else {body}", env))  # noqa: S307 - our own generated code
+            return f"{helper}({expr})"
+        if tp is datetime or tp is date:
+            # ISO text holds digits, '-', ':', '.', '+' and 'T': nothing JSON escapes.
+            return f"('\"' + {expr}.isoformat() + '\"')"
+        if tp is Decimal:
+            return f"_text(str({expr}))"
+        if is_list_of(tp):
+            item = typing.get_args(tp)[0]
+            body = self._encode("x", item, env)
+            return f"(('[' + ','.join([{body} for x in {expr}]) + ']') if {expr} else '[]')"
+        if is_frozenset(tp) and typing.get_args(tp)[0] is str:
+            return (
+                f"(('[' + ','.join([_text(x) for x in sorted({expr})]) + ']') if {expr} else '[]')"
+            )
+        if is_frozenset(tp) or is_frozenmap(tp):
+            # Arbitrary JSON values (custom fields) or sorted text: the standard encoder.
+            value = self._unstructure(expr, tp, env)
+            empty = "'[]'" if is_frozenset(tp) else "'{}'"
+            return f"({self._bind(env, _ENCODE_JSON)}({value}) if {expr} else {empty})"
+        if isinstance(tp, type) and attrs.has(tp):
+            nested = self._encoder(tp)
             if nested is None:
                 raise TypeError(tp)
             return f"{self._bind(env, nested)}({expr})"

@@ -399,6 +399,10 @@ def to_json(record: Any, *, indent: int | None = None) -> str:
     Returns:
         The JSON text.
     """
+    if indent is None:
+        fast = _fast.dumps(record)
+        if fast is not None:
+            return fast
     separators = None if indent is not None else (",", ":")
     return json.dumps(to_dict(record), ensure_ascii=False, indent=indent, separators=separators)
 

@@ -9,11 +9,9 @@ from typing import Any, BinaryIO
 
 from custrec.errors import ValidationError
 from custrec.io._table import Row, Table
-from custrec.serialize import to_dict
+from custrec.serialize import to_json
 
 __all__ = ["read_jsonl", "write_jsonl"]
-
-_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def read_jsonl(stream: BinaryIO) -> Table:
@@ -65,7 +63,7 @@ def write_jsonl(stream: BinaryIO, records: Iterable[Any]) -> int:
     count = 0
     try:
         for record in records:
-            text.write(_ENCODE(to_dict(record)))
+            text.write(to_json(record))
             text.write("\n")
             count += 1
         text.flush()

@@ -14,6 +14,7 @@ import json
 import re
 from typing import Any
 
+from custrec.serialize import to_json
 from custrec.store._sqlcompile import TABLES, Table
 from custrec.store._sqlite import Migration
 
@@ -141,7 +142,15 @@ def _positional(match: re.Match[str]) -> str:
 
 def encode_document(document: Any) -> str:
     """JSON text for a jsonb column that reads back as the same Python values."""
-    text = _ENCODE(document)
+    return _jsonb_text(_ENCODE(document))
+
+
+def encode_record(record: Any) -> str:
+    """:func:`encode_document` of the record's document, written without building it."""
+    return _jsonb_text(to_json(record))
+
+
+def _jsonb_text(text: str) -> str:
     if "e+" in text or "E+" in text:
         text = _BIG_FLOAT.sub(_positional, text)
     return text

@@ -33,7 +33,7 @@ from custrec.errors import (
 )
 from custrec.expr import Expr
 from custrec.model import Customer, now
-from custrec.serialize import from_dict, record_type_name, to_dict
+from custrec.serialize import from_dict, record_type_name
 from custrec.store import _pgquality
 from custrec.store import _pgschema as schema
 from custrec.store._aggregate import WINDOWS, HistoryAggregates
@@ -340,7 +340,7 @@ class PostgresStore(Store):
         if not records:
             return
         values = TABLES[kind].values
-        rows = [(*values(record), schema.encode_document(to_dict(record))) for record in records]
+        rows = [(*values(record), schema.encode_record(record)) for record in records]
         contacts: list[tuple[str, str]] = []
         if kind is Customer:
             for record in records:
@@ -375,7 +375,7 @@ class PostgresStore(Store):
 
     def _replace(self, kind: type[Any], record: Any, expected_version: int) -> None:
         statements = schema.SQL[kind]
-        row = (*TABLES[kind].values(record)[1:], schema.encode_document(to_dict(record)))
+        row = (*TABLES[kind].values(record)[1:], schema.encode_record(record))
         with self._write() as conn:
             cursor = conn.execute(statements["update"], (*row, record.id, expected_version))
             if cursor.rowcount == 0:

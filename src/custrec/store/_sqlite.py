@@ -46,7 +46,7 @@ from custrec.errors import (
 from custrec.expr import Expr
 from custrec.model import Customer, Record, Transaction, now
 from custrec.serialize import SCHEMA_VERSION as SERIALIZE_VERSION
-from custrec.serialize import from_dict, record_type_name, structure, to_dict
+from custrec.serialize import from_dict, record_type_name, structure, to_json
 from custrec.store import _sqlquality
 from custrec.store._aggregate import (
     SALES_PARTS,
@@ -181,6 +181,25 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX contacts_customer ON contacts (customer_id)",
         ),
     ),
+    Migration(
+        4,
+        "contacts: new keys in a small side table, merged into the big one in bulk",
+        # Random hashes land all over the contacts index, so every commit of a bulk add
+        # rewrote most of its pages. New keys go to contacts_recent instead, whose few pages
+        # stay hot; now and then (see _MergePolicy) they move to contacts in one sorted pass,
+        # which rewrites each page of the big index once for many batches (an LSM tree's
+        # trick). Readers see both through the contacts_all view.
+        (
+            """CREATE TABLE contacts_recent (
+                key_hash INTEGER NOT NULL,
+                customer_id TEXT NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+                PRIMARY KEY (key_hash, customer_id)) WITHOUT ROWID""",
+            "CREATE INDEX contacts_recent_customer ON contacts_recent (customer_id)",
+            """CREATE VIEW contacts_all (key_hash, customer_id) AS
+                SELECT key_hash, customer_id FROM contacts
+                UNION ALL SELECT key_hash, customer_id FROM contacts_recent""",
+        ),
+    ),
 )
 """Every schema step, oldest first."""
 
@@ -229,10 +248,19 @@ def _statements(table: Table) -> dict[str, str]:
 
 
 _SQL = {kind: _statements(table) for kind, table in TABLES.items()}
-_INSERT_CONTACT = "INSERT OR IGNORE INTO contacts (key_hash, customer_id) VALUES (?, ?)"
-_DELETE_CONTACTS = "DELETE FROM contacts WHERE customer_id = ?"
+_INSERT_CONTACT = "INSERT OR IGNORE INTO contacts_recent (key_hash, customer_id) VALUES (?, ?)"
+_DELETE_CONTACTS = (
+    "DELETE FROM contacts WHERE customer_id = ?",
+    "DELETE FROM contacts_recent WHERE customer_id = ?",
+)
+_COUNT_RECENT = "SELECT count(*) FROM contacts_recent"
+_MERGE_RECENT = (
+    "INSERT OR IGNORE INTO contacts (key_hash, customer_id)"
+    " SELECT key_hash, customer_id FROM contacts_recent ORDER BY key_hash, customer_id",
+    "DELETE FROM contacts_recent",
+)
 _FIND_BY_KEY = (
-    "SELECT c.id, c.doc FROM contacts AS k JOIN customers AS c ON c.id = k.customer_id"
+    "SELECT c.id, c.doc FROM contacts_all AS k JOIN customers AS c ON c.id = k.customer_id"
     " WHERE k.key_hash = ? ORDER BY k.customer_id"
 )
 
@@ -257,6 +285,51 @@ _READ_AUDIT = (
     "SELECT at_us, actor, action, record_type, record_id, version, changes FROM audit"
     " WHERE record_id = ? ORDER BY seq"
 )
+
+
+class _ContactMerger:
+    """When new contact keys move from ``contacts_recent`` into ``contacts`` (migration 4).
+
+    A merge rewrites about every page of the big index, and each commit before it rewrites
+    the side table's pages, which grow with its rows. Merging when the side table holds
+    ``_SCALE * sqrt(customers)`` keys balances the two (the cost per key is then
+    ``O(1 / sqrt(n))`` pages instead of ``O(1)``). The count of customers is read from the
+    largest rowid, which costs one index descent; the side table's count is read only when
+    this process's own additions say a merge may be due, so other processes' keys are
+    merged a little late at worst, never lost: readers see both tables.
+    """
+
+    _MIN = 4_096
+    _SCALE = 128
+
+    def __init__(self) -> None:
+        self._pending = -1  # keys this process believes are in the side table; -1: unknown
+        self._limit = 0
+
+    def added(self, conn: sqlite3.Connection, count: int) -> None:
+        """Note ``count`` new side-table keys in the open unit of work; merge when due."""
+        if self._pending < 0:
+            self._pending = conn.execute(_COUNT_RECENT).fetchone()[0]
+            self._limit = self._threshold(conn)
+        else:
+            self._pending += count
+        if self._pending < self._limit:
+            return
+        self._pending = conn.execute(_COUNT_RECENT).fetchone()[0]
+        if self._pending >= self._limit:
+            for statement in _MERGE_RECENT:
+                conn.execute(statement)
+            self._pending = 0
+            self._limit = self._threshold(conn)
+
+    def forget(self) -> None:
+        """Read the side table's size again next time (after a rollback or another writer)."""
+        self._pending = -1
+
+    @classmethod
+    def _threshold(cls, conn: sqlite3.Connection) -> int:
+        customers = conn.execute("SELECT max(rowid) FROM customers").fetchone()[0] or 0
+        return max(cls._MIN, cls._SCALE * math.isqrt(customers))
 
 
 class _Rejected(Exception):  # noqa: N818 - internal signal, never leaves the module
@@ -345,6 +418,7 @@ class SQLiteStore(Store):
         self.timeout = float(timeout)
         self.read_only = read_only
         self._conn: sqlite3.Connection | None = None
+        self._merger = _ContactMerger()
         self._conn = self._open()
 
     @classmethod
@@ -541,6 +615,7 @@ class SQLiteStore(Store):
                 raise
 
     def _rollback(self) -> None:
+        self._merger.forget()
         with self._db() as conn:
             if conn.in_transaction:  # SQLite may have rolled back already after an error
                 conn.execute("ROLLBACK")
@@ -555,6 +630,7 @@ class SQLiteStore(Store):
 
     def _rollback_to(self, name: str) -> None:
         name = _savepoint_name(name)
+        self._merger.forget()
         with self._db() as conn:
             if conn.in_transaction:
                 conn.execute(f"ROLLBACK TO {name}")
@@ -603,7 +679,7 @@ class SQLiteStore(Store):
         rows = []
         contacts: list[tuple[int, str]] = []
         for record in records:
-            rows.append((*values(record), _ENCODE(to_dict(record))))
+            rows.append((*values(record), to_json(record)))
             if kind is Customer:
                 contacts += _contact_rows(record)  # type: ignore[arg-type]  # kind is Customer
         contacts.sort()  # inserting in key order touches each index page once per batch
@@ -614,6 +690,7 @@ class SQLiteStore(Store):
                     conn.executemany(statement, rows)
                     if contacts:
                         conn.executemany(_INSERT_CONTACT, contacts)
+                        self._merger.added(conn, len(contacts))
                 except sqlite3.IntegrityError as exc:
                     raise _Rejected(exc) from exc
         except _Rejected as rejected:
@@ -640,7 +717,7 @@ class SQLiteStore(Store):
 
     def _replace(self, kind: type[R], record: R, expected_version: int) -> None:
         statements = _SQL[kind]
-        row = (*TABLES[kind].values(record)[1:], _ENCODE(to_dict(record)))
+        row = (*TABLES[kind].values(record)[1:], to_json(record))
         with self._write() as conn:
             cursor = conn.execute(statements["update"], (*row, record.id, expected_version))
             if cursor.rowcount == 0:
@@ -649,8 +726,11 @@ class SQLiteStore(Store):
                     raise NotFoundError(record_type_name(kind), record.id)
                 raise ConflictError(record_type_name(kind), record.id, expected_version, found[0])
             if kind is Customer:
-                conn.execute(_DELETE_CONTACTS, (record.id,))
-                conn.executemany(_INSERT_CONTACT, _contact_rows(record))  # type: ignore[arg-type]  # kind is Customer
+                for statement in _DELETE_CONTACTS:
+                    conn.execute(statement, (record.id,))
+                rows = _contact_rows(record)  # type: ignore[arg-type]  # kind is Customer
+                conn.executemany(_INSERT_CONTACT, rows)
+                self._merger.added(conn, len(rows))
 
     def _remove(self, kind: type[R], ids: Sequence[str]) -> None:
         statement = _SQL[kind]["delete"]

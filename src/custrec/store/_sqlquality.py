@@ -60,8 +60,8 @@ def suspect_sql(query: SuspectQuery) -> tuple[str, list[Any]]:
         # The file indexes contact keys by hash (see _sqlite.key_hash), the kind in the top
         # byte, so one kind's keys are one range; a shared hash is a suspect, judged later.
         parts.append(
-            "id IN (SELECT customer_id FROM contacts WHERE key_hash IN ("
-            "SELECT key_hash FROM contacts WHERE key_hash >= ? AND key_hash < ? "
+            "id IN (SELECT customer_id FROM contacts_all WHERE key_hash IN ("
+            "SELECT key_hash FROM contacts_all WHERE key_hash >= ? AND key_hash < ? "
             "GROUP BY key_hash HAVING count(*) > 1))"
         )
         params += list(key_hash_range(kind))
