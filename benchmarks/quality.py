@@ -21,7 +21,10 @@ updated within 180 days (staleness); no two customers with one phone.
   DataFrame made from the same customers before the timing: one row per customer, with
   the *primary* phone and email only (less work than custrec does), the phone's validity
   as the record holds it (a bool column, as custrec reads it), email syntax by the same
-  regular expression custrec's fast path uses, dates as ``datetime64``. The run ends with
+  regular expression custrec's fast path uses, text as pandas' ``string`` dtype (so that
+  pandera checks the column's dtype, as custrec's records hold typed values, instead of
+  testing every cell with ``isinstance``: a quarter faster than ``object`` columns with
+  ``Column(str)``), dates as ``datetime64``. The run ends with
   pandera's table of failure cases. Both rows compare with the same in-memory pandera
   time. Without pandera (``pip install -e '.[bench]'``), the baseline is a plain Python
   loop over row dictionaries doing the same checks, and the row's baseline says so.
@@ -178,6 +181,9 @@ def _pandera(columns: dict[str, list[Any]]) -> tuple[str, Callable[[], int]] | N
     except ImportError:
         return None
     frame = pd.DataFrame(columns)
+    text = pd.StringDtype()
+    for key in ("name", "phone", "email", "member_level"):
+        frame[key] = frame[key].astype(text)
     frame["birth_date"] = pd.to_datetime(frame["birth_date"])
     frame["points"] = frame["points"].astype("Int64")
     frame["last_touched"] = pd.to_datetime(frame["last_touched"], utc=True)
@@ -186,14 +192,14 @@ def _pandera(columns: dict[str, list[Any]]) -> tuple[str, Callable[[], int]] | N
     cutoff = pd.Timestamp(AS_OF - timedelta(days=CYCLE_DAYS))
     schema = pa.DataFrameSchema(
         {
-            "name": pa.Column(str, nullable=False),
-            "phone": pa.Column(str, nullable=True, unique=True),
+            "name": pa.Column(text, nullable=False),
+            "phone": pa.Column(text, nullable=True, unique=True),
             "phone_valid": pa.Column(bool, pa.Check.eq(True)),
-            "email": pa.Column(str, pa.Check.str_matches(EMAIL + r"\Z"), nullable=True),
+            "email": pa.Column(text, pa.Check.str_matches(EMAIL + r"\Z"), nullable=True),
             "birth_date": pa.Column(
                 "datetime64[ns]", [pa.Check.ge(oldest), pa.Check.le(today)], nullable=True
             ),
-            "member_level": pa.Column(str, pa.Check.isin(LEVELS), nullable=True),
+            "member_level": pa.Column(text, pa.Check.isin(LEVELS), nullable=True),
             "points": pa.Column("Int64", pa.Check.ge(0), nullable=True),
             "last_touched": pa.Column(
                 pd.DatetimeTZDtype(tz="UTC"), pa.Check.ge(cutoff), nullable=False
@@ -208,7 +214,7 @@ def _pandera(columns: dict[str, list[Any]]) -> tuple[str, Callable[[], int]] | N
             return len(exc.failure_cases)
         return 0
 
-    return "pandera (pandas) lazy validate, primary contacts", validate
+    return "pandera (pandas) lazy validate, primary contacts, string dtype", validate
 
 
 def _plain(columns: dict[str, list[Any]]) -> tuple[str, Callable[[], int]]:

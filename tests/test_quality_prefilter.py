@@ -8,6 +8,8 @@ from typing import Any
 
 import attrs
 import email_validator
+import pytest
+from benchmarks import quality as bench
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -178,6 +180,22 @@ class TestPrefilter:
         )
         assert fast.findings == slow.findings
         assert fast.by_check() == slow.by_check()
+
+    @pytest.mark.parametrize("batch_size", [1, 97, 1000])
+    def test_benchmark_customers_fail_every_check_the_same_way(self, batch_size: int) -> None:
+        """The benchmark's seeded customers: every check finds faults, the same both ways."""
+        customers = bench._customers(1_500)
+        checks = bench._checks()
+        plain = [Plain(check) for check in checks]
+        template, as_of = bench.TEMPLATE, bench.AS_OF
+        fast = run_checks(
+            customers, checks=checks, template=template, as_of=as_of, batch_size=batch_size
+        )
+        slow = run_checks(
+            customers, checks=plain, template=template, as_of=as_of, batch_size=batch_size
+        )
+        assert fast.findings == slow.findings
+        assert all(count > 0 for count in fast.by_check().values()), fast.by_check()
 
     def test_the_plain_wrapper_really_sees_every_record(self) -> None:
         """The comparison is not vacuous: faults are found by both runs."""

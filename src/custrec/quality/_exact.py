@@ -7,11 +7,13 @@ from collections.abc import Iterator, Sequence
 from custrec.errors import ValidationError
 from custrec.model import Customer
 from custrec.quality._check import CheckContext, Finding, RecordCheck, Severity
+from custrec.quality._mask import mask
 
 __all__ = ["ExactDuplicates"]
 
 _KEYS = ("phone", "email")
 _NAMED = 5
+_FIX = "merge the customers, or correct the contact"
 
 
 class ExactDuplicates(RecordCheck):
@@ -74,19 +76,25 @@ class ExactDuplicates(RecordCheck):
     def finish(self, context: CheckContext) -> Iterator[Finding]:
         """Yield a finding for each customer sharing a key with another."""
         shared: dict[tuple[str, str], list[str]] = context.state(self).get("shared", {})
+        name, kind, severity = self.name, self.type_name, self.severity
         for (field, value), owners in shared.items():
             what = "phone" if field == "phones" else "email"
+            # Masked once per group, not per owner: masking a phone parses it.
+            shown = mask(field, value)
             for owner in owners:
                 # Five others are named; a large group would make long, quadratic messages.
                 others = [other for other in owners[: _NAMED + 1] if other != owner][:_NAMED]
                 more = len(owners) - 1 - len(others)
                 named = ", ".join(others) + (f" and {more} more" if more else "")
-                yield self.finding(
+                yield Finding(
+                    name,
+                    kind,
                     owner,
                     field,
+                    severity,
                     f"same {what} as customer {named}",
-                    value,
-                    fix="merge the customers, or correct the contact",
+                    shown,
+                    _FIX,
                 )
 
 

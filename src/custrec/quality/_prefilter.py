@@ -21,7 +21,9 @@ differently); any other check, or a record type other than customers, runs as us
 
 from __future__ import annotations
 
+import itertools
 import math
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
@@ -75,10 +77,16 @@ def _required(check: Any, context: CheckContext) -> Prefilter | None:
     plain = tuple(field for field in fields if not field.startswith("custom."))
     custom = tuple(field[7:] for field in fields if field.startswith("custom."))
 
+    if len(plain) == 1 and not custom:
+        values = operator.attrgetter(plain[0])
+
+        def one_field(records: Sequence[Customer]) -> Sequence[Customer]:
+            # The records whose value is empty, picked in C (no bytecode per record).
+            return list(itertools.compress(records, map(operator.not_, map(values, records))))
+
+        return one_field
+
     def suspects(records: Sequence[Customer]) -> Sequence[Customer]:
-        if len(plain) == 1 and not custom:
-            field = plain[0]
-            return [record for record in records if not getattr(record, field)]
         positions = [
             index
             for index, record in enumerate(records)
