@@ -31,6 +31,7 @@ import functools
 import inspect
 import itertools
 import json
+import re
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -72,6 +73,9 @@ Encoder = Callable[[Any], str]
 # generated encoders call these for the parts they do not write themselves.
 _ENCODE_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _ENCODE_TEXT: Callable[[str], str] = json.encoder.encode_basestring
+
+
+_SIMPLE = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)?")
 
 
 def _encode_int(value: int) -> str:
@@ -514,7 +518,7 @@ class Codec:
         encoder: Encoder = _define(source, f"JSON encoder {cls.__name__}", env)
         return encoder
 
-    def _encode(self, expr: str, tp: Any, env: dict[str, Any]) -> str:  # noqa: PLR0911 - one branch per shape
+    def _encode(self, expr: str, tp: Any, env: dict[str, Any]) -> str:  # noqa: PLR0911, PLR0912 - one branch per shape
         """An expression giving the JSON text of what :meth:`_unstructure` makes of ``expr``."""
         if tp is str:
             return f"_text({expr})"
@@ -526,6 +530,8 @@ class Codec:
             return f"('null' if {expr} is None else _text(str({expr})))"
         inner = _optional_of(tp)
         if inner is not None:
+            if _SIMPLE.fullmatch(expr):  # an attribute or a name: cheap to read twice
+                return f"('null' if {expr} is None else {self._encode(expr, inner, env)})"
             body = self._encode("v", inner, env)
             helper = self._bind(env, eval(f"lambda v: 'null' if v is None else {body}", env))  # noqa: S307 - our own generated code
             return f"{helper}({expr})"
