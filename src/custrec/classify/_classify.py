@@ -22,6 +22,7 @@ from custrec import config
 from custrec._gcpause import without_collection
 from custrec.classify._dimension import Dimension, Label, Rule, RuleDimension
 from custrec.classify._facts import Deriver, Facts, cutoff_of
+from custrec.classify._pushdown import matched_rules
 from custrec.classify._registry import classifiers, user_facts
 from custrec.errors import ValidationError
 from custrec.expr import Expr, F
@@ -400,7 +401,21 @@ class Classification:
         as_of = population[0].as_of
         if any(facts.as_of != as_of for facts in population):
             raise ValidationError("as_of", None, "a population shares one as-of date")
-        assigned = [dimension.assign(population) for dimension in self.dimensions]
+        return self._classify(population, {})
+
+    def _classify(
+        self, population: Sequence[Facts], matched: Mapping[str, Mapping[str, int]]
+    ) -> dict[str, CustomerType]:
+        """:meth:`classify`, with the rule dimensions in ``matched`` already decided."""
+        if not population:
+            return {}
+        as_of = population[0].as_of
+        assigned = [
+            cast("RuleDimension", dimension).assign_matched(population, matched[dimension.name])
+            if dimension.name in matched
+            else dimension.assign(population)
+            for dimension in self.dimensions
+        ]
         types = {}
         for facts in sorted(population, key=lambda f: f.customer_id):
             cid = facts.customer_id
@@ -415,6 +430,7 @@ class Classification:
         save: bool = True,
         batch_size: int = 1000,
         progress: Progress | None = None,
+        pushdown: bool = True,
     ) -> ClassificationRun:
         """Classify every customer of a store as of a day.
 
@@ -425,6 +441,10 @@ class Classification:
                 of work per batch), then tell subscribers.
             batch_size: Customers per batch.
             progress: Called with customers done, for facts and then for saving.
+            pushdown: Let a store that matches rules in its database (SQLite, PostgreSQL)
+                decide the rule dimensions whose rules have an SQL form (see
+                :mod:`custrec.classify._pushdown`); ``False`` decides every rule in Python.
+                The labels and explanations are the same either way.
 
         Returns:
             Every customer's type, and the changes recorded.
@@ -444,7 +464,18 @@ class Classification:
                 facts=self.facts,
                 customers=False,
             )
-            types = self.classify(population)
+            matched = (
+                matched_rules(
+                    store,
+                    self.dimensions,
+                    as_of=as_of,
+                    currency=self.currency,
+                    windows=self.windows,
+                )
+                if pushdown and population
+                else {}
+            )
+            types = self._classify(population, matched)
         changes: list[LabelChange] = []
         if save:
             ordered = list(types.values())
