@@ -23,7 +23,12 @@ from hypothesis import strategies as st
 import pgserver as pg
 from custrec import config
 from custrec.classify import Classification, Rule, RuleDimension, compute_facts, cutoff_of
-from custrec.classify._pushdown import PUSHABLE_FACTS, matched_rules, rule_query
+from custrec.classify._pushdown import (
+    PUSHABLE_FACTS,
+    classify_in_store,
+    matched_rules,
+    rule_query,
+)
 from custrec.errors import RuleSyntaxError, ValidationError
 from custrec.expr import Const, Expr, F, parse
 from custrec.model import AfterSalesEvent, Customer, Interaction, Money, Transaction
@@ -197,6 +202,11 @@ def check(store: Store, records: list[Any], dimension: RuleDimension, *, pushabl
     if pushable:
         # The dimension really was decided by SQL (the test cannot pass by falling back).
         assert dimension.name in matched
+        pushed = classify_in_store(
+            store, [dimension], as_of=AS_OF, currency="CNY", windows=(30, 90, 365)
+        )
+        assert pushed is not None
+        assert [(cid, labels) for cid, labels in pushed.items()] == [row[:2] for row in python]
         assert set(matched[dimension.name].values()) <= {*range(-2, len(dimension.rules))}
 
 
@@ -483,7 +493,8 @@ class TestInjection:
             cutoff_of(AS_OF),
             "'; DROP TABLE customers; --",
             (30,),
-            [Cmp(">=", Column("spend"), Value(123456789))],
+            [[Cmp(">=", Column("spend"), Value(123456789))]],
+            ["spend", "last_us"],
         )
         for dialect in ("sqlite", "postgresql"):
             sql, params = match_rules_sql(query, dialect)

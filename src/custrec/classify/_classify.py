@@ -22,7 +22,7 @@ from custrec import config
 from custrec._gcpause import without_collection
 from custrec.classify._dimension import Dimension, Label, Rule, RuleDimension
 from custrec.classify._facts import Deriver, Facts, cutoff_of
-from custrec.classify._pushdown import matched_rules
+from custrec.classify._pushdown import classify_in_store
 from custrec.classify._registry import classifiers, user_facts
 from custrec.errors import ValidationError
 from custrec.expr import Expr, F
@@ -401,21 +401,7 @@ class Classification:
         as_of = population[0].as_of
         if any(facts.as_of != as_of for facts in population):
             raise ValidationError("as_of", None, "a population shares one as-of date")
-        return self._classify(population, {})
-
-    def _classify(
-        self, population: Sequence[Facts], matched: Mapping[str, Mapping[str, int]]
-    ) -> dict[str, CustomerType]:
-        """:meth:`classify`, with the rule dimensions in ``matched`` already decided."""
-        if not population:
-            return {}
-        as_of = population[0].as_of
-        assigned = [
-            cast("RuleDimension", dimension).assign_matched(population, matched[dimension.name])
-            if dimension.name in matched
-            else dimension.assign(population)
-            for dimension in self.dimensions
-        ]
+        assigned = [dimension.assign(population) for dimension in self.dimensions]
         types = {}
         for facts in sorted(population, key=lambda f: f.customer_id):
             cid = facts.customer_id
@@ -441,16 +427,34 @@ class Classification:
                 of work per batch), then tell subscribers.
             batch_size: Customers per batch.
             progress: Called with customers done, for facts and then for saving.
-            pushdown: Let a store that matches rules in its database (SQLite, PostgreSQL)
-                decide the rule dimensions whose rules have an SQL form (see
-                :mod:`custrec.classify._pushdown`); ``False`` decides every rule in Python.
-                The labels and explanations are the same either way.
+            pushdown: When every dimension is a rule dimension whose rules have an SQL form
+                and the store matches rules in its database (SQLite, PostgreSQL), let the
+                database compute the facts the rules read and find each customer's first
+                matching rule, in one statement (see :mod:`custrec.classify._pushdown`).
+                ``False`` computes facts and decides rules in Python. The labels and
+                explanations are the same either way.
 
         Returns:
             Every customer's type, and the changes recorded.
         """
         as_of = as_of or _today()
-        if self._by_values():
+        pushed = (
+            classify_in_store(
+                store,
+                self.dimensions,
+                as_of=as_of,
+                currency=self.currency,
+                windows=self.windows,
+                batch_size=batch_size,
+            )
+            if pushdown
+            else None
+        )
+        if pushed is not None:
+            types = {cid: _customer_type(cid, as_of, labels) for cid, labels in pushed.items()}
+            if progress is not None:
+                progress(len(types))
+        elif self._by_values():
             with without_collection():
                 types = self._classify_values(store, as_of, batch_size, progress)
         else:
@@ -464,18 +468,7 @@ class Classification:
                 facts=self.facts,
                 customers=False,
             )
-            matched = (
-                matched_rules(
-                    store,
-                    self.dimensions,
-                    as_of=as_of,
-                    currency=self.currency,
-                    windows=self.windows,
-                )
-                if pushdown and population
-                else {}
-            )
-            types = self._classify(population, matched)
+            types = self.classify(population)
         changes: list[LabelChange] = []
         if save:
             ordered = list(types.values())

@@ -22,25 +22,27 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
 from custrec import config
-from custrec.classify._dimension import RuleDimension
-from custrec.classify._facts import cutoff_of
+from custrec.classify._dimension import Label, RuleDimension
+from custrec.classify._facts import Deriver, Facts, cutoff_of, local_day
 from custrec.classify._registry import user_facts
 from custrec.errors import ValidationError
-from custrec.expr import And, Between, Compare, Const, Expr, In, IsNull, Not, Or
+from custrec.expr import And, Between, Compare, Const, Expr, F, In, IsNull, Not, Or
 from custrec.expr._bind import BoundField, bind
 from custrec.expr._evaluate import compare
 from custrec.model import currency_exponent
+from custrec.store import Store, aggregate_history
 from custrec.store._sqlcompile import epoch_us
 from custrec.store._sqlrules import (
+    UNDECIDED,
     AllOf,
     AnyOf,
     Cmp,
@@ -55,7 +57,7 @@ from custrec.store._sqlrules import (
     Value,
 )
 
-__all__ = ["PUSHABLE_FACTS", "matched_rules", "rule_query"]
+__all__ = ["PUSHABLE_FACTS", "classify_in_store", "matched_rules", "rule_query"]
 
 
 @attrs.frozen
@@ -153,7 +155,7 @@ def rule_query(
             compiled.append(compiler.condition(bound))
         except _NoSqlForm:
             return None
-    return RuleQuery(cutoff, currency, tuple(windows), tuple(compiled))
+    return RuleQuery(cutoff, currency, tuple(windows), (tuple(compiled),))
 
 
 _FLIP: Mapping[str, CmpOp] = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
@@ -403,29 +405,201 @@ def matched_rules(
     """Each pushable rule dimension's first matching rule per customer, found by ``store``.
 
     Only plain :class:`~custrec.classify.RuleDimension` objects (not subclasses that change
-    how they label) whose rules all have an SQL form are asked for; the others are left out
-    and label in Python. Empty when the store cannot match rules.
+    how they label) whose rules all have an SQL form are asked for; the others are left out.
+    Empty when the store cannot match rules.
     """
     if not isinstance(store, SupportsRuleMatching):
         return {}
-    registered = frozenset(user_facts())
     out: dict[str, dict[str, int]] = {}
     for dimension in dimensions:
-        if not _plain(dimension):
+        query = _query_of(dimension, as_of=as_of, currency=currency, windows=windows)
+        if query is not None:
+            rows = store.match_rules(query)
+            out[cast("RuleDimension", dimension).name] = {row[0]: row[1] for row in rows}
+    return out
+
+
+def _query_of(
+    dimension: object, *, as_of: date, currency: str, windows: Sequence[int]
+) -> RuleQuery | None:
+    """The SQL form of a plain rule dimension's rules, or ``None``."""
+    if not _plain(dimension):
+        return None
+    assert isinstance(dimension, RuleDimension)  # noqa: S101 - _plain checked it
+    query = rule_query(
+        dimension.conditions,
+        dimension.schema,
+        as_of=as_of,
+        currency=currency,
+        windows=windows,
+        cutoff=cutoff_of(as_of),
+        user_facts=frozenset(user_facts()) | frozenset(dimension.schema.extra),
+    )
+    return query if query is not None and query.rules[0] else None
+
+
+def classify_in_store(
+    store: object,
+    dimensions: Sequence[object],
+    *,
+    as_of: date,
+    currency: str,
+    windows: Sequence[int],
+    batch_size: int = 1000,
+) -> dict[str, tuple[Label, ...]] | None:
+    """Every customer's labels on ``dimensions``, decided by the store; ``None`` if it cannot.
+
+    It can when the store matches rules in its database and every dimension is a plain
+    rule dimension whose rules have an SQL form. One statement then gives each customer's
+    first matching rule per dimension and the columns of the facts the rules read; the
+    labels and explanations are made from those as :meth:`RuleDimension.assign` makes them.
+    Customers the database cannot describe exactly (see
+    :data:`~custrec.store._sqlrules.UNDECIDED`) get their facts from their own history in
+    Python and their labels from the rules in Python.
+    """
+    if not dimensions or not isinstance(store, SupportsRuleMatching):
+        return None
+    queries = [
+        _query_of(dimension, as_of=as_of, currency=currency, windows=windows)
+        for dimension in dimensions
+    ]
+    exponent = currency_exponent(currency)
+    if exponent is None or any(query is None for query in queries):
+        return None
+    rules = cast("list[RuleDimension]", list(dimensions))
+    table = _facts(windows)
+    names = sorted({name for dimension in rules for name in dimension.facts or ()})
+    columns = list(dict.fromkeys(table[name].column for name in names))
+    query = RuleQuery(
+        cutoff_of(as_of),
+        currency,
+        tuple(windows),
+        [cast("RuleQuery", found).rules[0] for found in queries],
+        columns,
+    )
+    rows = store.match_rules(query)
+    count = len(rules)
+    read = _readers(names, table, columns, first=1 + count, exponent=exponent, as_of=as_of)
+    load = cast("Store", store).customers.get
+    population: list[Facts] = []
+    matched: list[dict[str, int]] = [{} for _ in rules]
+    undecided: list[str] = []
+    for row in rows:
+        cid = row[0]
+        if UNDECIDED in row[1 : 1 + count]:
+            undecided.append(cid)
             continue
-        assert isinstance(dimension, RuleDimension)  # noqa: S101 - _plain checked it
-        query = rule_query(
-            dimension.conditions,
-            dimension.schema,
+        values = {name: make(row) for name, make in read}
+        population.append(Facts(cid, as_of, values, load=load))
+        for index in range(count):
+            matched[index][cid] = row[1 + index]
+    assigned = [
+        dimension.assign_matched(population, found)
+        for dimension, found in zip(rules, matched, strict=True)
+    ]
+    if undecided:
+        exact = _exact_facts(
+            cast("Store", store),
+            undecided,
             as_of=as_of,
             currency=currency,
             windows=windows,
-            cutoff=cutoff_of(as_of),
-            user_facts=registered | frozenset(dimension.schema.extra),
+            names=names,
+            batch_size=batch_size,
         )
-        if query is not None and query.conditions:
-            out[dimension.name] = store.match_rules(query)
+        for labels, dimension in zip(assigned, rules, strict=True):
+            labels.update(dimension.assign(exact))
+    first = assigned[0]
+    return {cid: tuple(labels[cid] for labels in assigned) for cid in sorted(first)}
+
+
+def _readers(
+    names: Sequence[str],
+    table: Mapping[str, _Fact],
+    columns: Sequence[str],
+    *,
+    first: int,
+    exponent: int,
+    as_of: date,
+) -> list[tuple[str, Callable[[Sequence[Any]], Any]]]:
+    """How to make each fact's value, as the Python path makes it, from a result row.
+
+    The columns start at ``first`` in a row.
+    """
+    quantum = Decimal(1).scaleb(-exponent)
+    day = local_day(config.get().zone)
+    today = as_of.toordinal()
+    out: list[tuple[str, Callable[[Sequence[Any]], Any]]] = []
+    for name in names:
+        fact = table[name]
+        where = first + columns.index(fact.column)
+        reader = _reader(fact, where, exponent=exponent, quantum=quantum, day=day, today=today)
+        out.append((name, reader))
     return out
+
+
+def _reader(
+    fact: _Fact,
+    where: int,
+    *,
+    exponent: int,
+    quantum: Decimal,
+    day: Callable[[int], int],
+    today: int,
+) -> Callable[[Sequence[Any]], Any]:
+    """One fact's value from a row: what :class:`~custrec.classify.Deriver` makes of it."""
+    if isinstance(fact, _Instant):
+        return lambda row: None if row[where] is None else _EPOCH + timedelta(0, 0, row[where])
+    if isinstance(fact, _Days):
+        return lambda row: None if row[where] is None else today - day(row[where])
+    if fact.scale == _MONEY:
+        return lambda row: Decimal(row[where]).scaleb(-exponent).quantize(quantum)
+    return lambda row: int(row[where])
+
+
+def _exact_facts(
+    store: Store,
+    ids: Sequence[str],
+    *,
+    as_of: date,
+    currency: str,
+    windows: Sequence[int],
+    names: Sequence[str],
+    batch_size: int,
+) -> list[Facts]:
+    """The facts of a few customers from their own history, by the Python reference."""
+    cutoff = cutoff_of(as_of)
+    history: list[list[Any]] = []
+    for repository in (store.transactions, store.interactions, store.feedback):
+        found: list[Any] = []
+        for start in range(0, len(ids), _IDS_AT_ONCE):
+            chunk = list(ids[start : start + _IDS_AT_ONCE])
+            where = F("customer_id").is_in(chunk)
+            for batch in repository.iter_batches(batch_size, where):
+                found.extend(batch)
+        history.append(found)
+    transactions, interactions, feedback = history
+    aggregates = aggregate_history(
+        transactions, interactions, feedback, cutoff=cutoff, currency=currency, windows=windows
+    )
+    customers = store.customers.get_many(list(ids))
+    make = Deriver(as_of=as_of, currency=currency, windows=windows, facts=names)
+    out = []
+    for cid in ids:
+        customer = customers[cid]
+        values = make(
+            aggregates.get(cid), customer.created_at, customer.birth_date, customer.addresses
+        )
+        # SQL stores hand back times in UTC (their Python path's facts are so): as here.
+        utc = {
+            name: value.astimezone(UTC) if isinstance(value, datetime) else value
+            for name, value in values.items()
+        }
+        out.append(Facts(customer, as_of, utc))
+    return out
+
+
+_IDS_AT_ONCE = 500
 
 
 def _plain(dimension: object) -> bool:

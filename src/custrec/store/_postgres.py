@@ -572,11 +572,11 @@ class PostgresStore(Store):
 
     # -- rule push-down (custrec.classify) -----------------------------------------------
 
-    def match_rules(self, query: RuleQuery) -> dict[str, int]:
-        """Each customer's first condition that holds, by SQL (see :mod:`._sqlrules`)."""
+    def match_rules(self, query: RuleQuery) -> list[tuple[Any, ...]]:
+        """Each customer's first rule that holds, per dimension, by SQL (see ``_sqlrules``)."""
         sql, params = match_rules_sql(query, "postgresql")
         with self._db() as conn:
-            return dict(conn.execute(sql, params).fetchall())
+            return conn.execute(sql, params).fetchall()
 
     # -- quality push-down (custrec.quality.run_checks) -----------------------------------
 

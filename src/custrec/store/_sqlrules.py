@@ -194,27 +194,41 @@ def _windows(value: Sequence[int]) -> tuple[int, ...]:
     return windows
 
 
+def _rule_lists(value: Iterable[Iterable[Condition]]) -> tuple[tuple[Condition, ...], ...]:
+    return tuple(tuple(conditions) for conditions in value)
+
+
+def _names(value: Iterable[str]) -> tuple[str, ...]:
+    names = tuple(value)
+    for name in names:
+        Column(name)
+    return names
+
+
 @attrs.frozen
 class RuleQuery:
-    """Which condition each customer created before ``cutoff`` meets first.
+    """Which condition of each list every customer created before ``cutoff`` meets first.
 
     Attributes:
         cutoff: History at or after it is left out, and so are customers created at or after.
         currency: Sales count in this currency only (others count in ``other``).
         windows: The trailing windows the ``o<n>``/``s<n>``/``i<n>`` columns may name.
-        conditions: The conditions, in order.
+        rules: Lists of conditions, in order: one list per dimension.
+        columns: Columns of the facts relation to hand back too (for explanations).
     """
 
     cutoff: datetime
     currency: str
     windows: tuple[int, ...] = attrs.field(converter=_windows)
-    conditions: tuple[Condition, ...] = attrs.field(converter=_conditions)
+    rules: tuple[tuple[Condition, ...], ...] = attrs.field(converter=_rule_lists)
+    columns: tuple[str, ...] = attrs.field(default=(), converter=_names)
 
-    def columns(self) -> frozenset[str]:
-        """The columns the conditions read."""
-        found: set[str] = set()
-        for condition in self.conditions:
-            _collect(condition, found)
+    def read(self) -> frozenset[str]:
+        """The columns the conditions read or the query hands back."""
+        found: set[str] = set(self.columns)
+        for conditions in self.rules:
+            for condition in conditions:
+                _collect(condition, found)
         return frozenset(found)
 
 
@@ -235,11 +249,13 @@ def _collect(node: Condition | Column | Value, found: set[str]) -> None:
 class SupportsRuleMatching(Protocol):
     """A store that finds, in its database, the first rule condition each customer meets."""
 
-    def match_rules(self, query: RuleQuery) -> dict[str, int]:
-        """Each customer's first condition that holds, by id.
+    def match_rules(self, query: RuleQuery) -> list[tuple[Any, ...]]:
+        """Each customer's first condition that holds in each list, in id order.
 
-        The value is the condition's index, :data:`NO_MATCH` when none holds, or
-        :data:`UNDECIDED` when the facts relation cannot describe the customer exactly.
+        A row is the customer's id, then for each list of :attr:`RuleQuery.rules` the index
+        of its first condition that holds (:data:`NO_MATCH` when none does, :data:`UNDECIDED`
+        when the facts relation cannot describe the customer exactly), then the values of
+        :attr:`RuleQuery.columns`.
         """
         ...
 
@@ -337,27 +353,30 @@ class _Renderer:
 def match_rules_sql(query: RuleQuery, dialect: str) -> tuple[str, dict[str, Any]]:
     """The statement answering ``query`` in ``dialect`` (``"sqlite"``, ``"postgresql"``).
 
-    It returns ``(customer id, index)`` rows, in id order.
+    It returns the rows :meth:`SupportsRuleMatching.match_rules` describes, in id order.
 
     Raises:
         ValidationError: A window column names a window the query does not have.
     """
     d = DIALECTS[dialect]
-    columns = query.columns()
+    columns = query.read()
     for name in columns:
         if name[0] in _WINDOWED and name[1:].isdigit() and int(name[1:]) not in query.windows:
             raise ValidationError("column", name, "names a window the query does not have")
     render = _Renderer(d)
-    arms = "".join(
-        f" WHEN {render.condition(condition)} THEN {index}"
-        for index, condition in enumerate(query.conditions)
-    )
     sources = {_source(name) for name in columns}
     # A customer whose net spend SQL cannot know is left undecided whatever the rules read:
     # it is rare, and deciding it in Python is always right.
     sales = "s" in sources
     undecided = f" WHEN s.undated > 0 THEN {UNDECIDED}" if sales else ""
-    case = f"CASE{undecided}{arms} ELSE {NO_MATCH} END"
+    cases = []
+    for conditions in query.rules:
+        arms = "".join(
+            f" WHEN {render.condition(condition)} THEN {index}"
+            for index, condition in enumerate(conditions)
+        )
+        cases.append(f"CASE{undecided}{arms} ELSE {NO_MATCH} END")
+    shown = ", ".join([*cases, *(_reference(name) for name in query.columns)])
     p = d.param
     joins = []
     if sales:
@@ -377,7 +396,7 @@ def match_rules_sql(query: RuleQuery, dialect: str) -> tuple[str, dict[str, Any]
             f" WHERE at_us < {p('cutoff')} GROUP BY customer_id) AS r ON r.customer_id = c.id"
         )
     sql = (
-        f"SELECT c.id, {case} FROM customers AS c {' '.join(joins)}"  # noqa: S608 - names and parameter markers only
+        f"SELECT c.id, {shown} FROM customers AS c {' '.join(joins)}"  # noqa: S608 - names and parameter markers only
         f" WHERE c.created_us < {p('cutoff')} ORDER BY c.id"
     )
     params: dict[str, Any] = {"cutoff": epoch_us(query.cutoff), "currency": query.currency}
