@@ -8,6 +8,11 @@ process) and the wall time of each, best of the repeats. Both runs' labels and e
 are compared before any figure is printed.
 
     nice .venv/bin/python -m benchmarks.rules_pushdown 100000 3
+    nice .venv/bin/python -m benchmarks.rules_pushdown 100000 3 'postgresql://…?schema=s'
+
+With a store URL (an empty store) it runs there instead of a temporary SQLite file. It then
+prints the database's plan of the push-down statement (``EXPLAIN QUERY PLAN`` on SQLite,
+``EXPLAIN (ANALYZE, BUFFERS)`` on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -16,12 +21,15 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import cast
 
 from benchmarks.classify import AS_OF, CURRENCY, PROFILE, SEED, ZONE
 from custrec import config
-from custrec.classify import Classification, Rule, RuleDimension
+from custrec.classify import Classification, Rule, RuleDimension, cutoff_of
+from custrec.classify._pushdown import rule_query
 from custrec.model import Feedback, Interaction, Transaction
-from custrec.store import open_store
+from custrec.store import Store, open_store
+from custrec.store._sqlrules import match_rules_sql
 from custrec.testing import synthetic
 
 RULES = [
@@ -32,10 +40,10 @@ RULES = [
 ]
 
 
-def main(count: int, repeat: int) -> None:
+def main(count: int, repeat: int, url: str | None = None) -> None:
     """Fill a store with ``count`` customers, then time both paths ``repeat`` times each."""
     with tempfile.TemporaryDirectory() as folder, config.using(timezone=ZONE):
-        store = open_store(f"sqlite:///{Path(folder) / 'rules.db'}")
+        store = open_store(url or f"sqlite:///{Path(folder) / 'rules.db'}")
         customers = list(synthetic.iter_customers(count, seed=SEED, profile=PROFILE))
         store.customers.add_many(customers, batch_size=1_000)
         history: dict[type, list[object]] = {Interaction: [], Transaction: [], Feedback: []}
@@ -58,10 +66,31 @@ def main(count: int, repeat: int) -> None:
                 answers[pushdown] = [kind.explain() for kind in run.types.values()]
         if answers[True] != answers[False]:
             raise SystemExit("push-down changed a label or an explanation")
+        _plan(store, classification)
         store.close()
     for pushdown, (cpu, wall) in best.items():
         name = "push-down" if pushdown else "python   "
         print(f"{name}: cpu {cpu:.2f} s, wall {wall:.2f} s (best of {repeat})")
+
+
+def _plan(store: Store, classification: Classification) -> None:
+    """Print the database's plan of the push-down statement."""
+    dimension = cast("RuleDimension", classification.dimensions[0])
+    query = rule_query(
+        dimension.conditions,
+        dimension.schema,
+        as_of=AS_OF,
+        currency=CURRENCY,
+        windows=classification.windows,
+        cutoff=cutoff_of(AS_OF),
+    )
+    assert query is not None  # noqa: S101 - the rules above all have an SQL form
+    dialect = store.scheme
+    sql, params = match_rules_sql(query, dialect)
+    explain = "EXPLAIN QUERY PLAN " if dialect == "sqlite" else "EXPLAIN (ANALYZE, BUFFERS) "
+    with store._db() as conn:  # type: ignore[attr-defined]
+        for row in conn.execute(explain + sql, params).fetchall():
+            print(row[-1])
 
 
 if __name__ == "__main__":
