@@ -22,7 +22,14 @@ from hypothesis import strategies as st
 
 import pgserver as pg
 from custrec import config
-from custrec.classify import Classification, Rule, RuleDimension, compute_facts, cutoff_of
+from custrec.classify import (
+    Classification,
+    Rule,
+    RuleDimension,
+    ValueTier,
+    compute_facts,
+    cutoff_of,
+)
 from custrec.classify._pushdown import (
     PUSHABLE_FACTS,
     classify_in_store,
@@ -34,6 +41,7 @@ from custrec.expr import Const, Expr, F, parse
 from custrec.model import AfterSalesEvent, Customer, Interaction, Money, Transaction
 from custrec.store import Store, open_store
 from custrec.store._sqlrules import UNDECIDED, Cmp, Column, RuleQuery, Value, match_rules_sql
+from custrec.template import DimensionSpec
 from test_classify_facts import AS_OF, histories, moments
 from test_injection import CORPUS
 
@@ -449,6 +457,24 @@ class TestWhatStaysInPython:
             )
             is None
         )
+
+    def test_other_dimensions_keep_the_run_in_python(self, tmp_path: Path) -> None:
+        """A built-in dimension, a RuleDimension subclass or a memory store: no push-down."""
+
+        class Louder(RuleDimension):
+            def label_for(self, facts: Any, compiled: Any = None) -> Any:
+                return super().label_for(facts, compiled)
+
+        rules = [Rule("big", "total_spend > 10")]
+        plain = RuleDimension("t", rules, "rest")
+        tier = ValueTier(DimensionSpec("value_tier", classifier="value_tier"))
+        where = {"as_of": AS_OF, "currency": "CNY", "windows": (30, 90, 365)}
+        with open_store(f"sqlite:///{tmp_path / 'k.db'}") as store:
+            assert classify_in_store(store, [plain], **where) is not None
+            assert classify_in_store(store, [plain, tier], **where) is None
+            assert classify_in_store(store, [Louder("t", rules, "rest")], **where) is None
+        with open_store("memory://") as memory:
+            assert classify_in_store(memory, [plain], **where) is None
 
     def test_every_pushable_fact_has_a_column(self) -> None:
         """Each pushable fact compiles, on its own, to SQL."""

@@ -34,6 +34,7 @@ from custrec import config
 from custrec.classify._dimension import Label, RuleDimension
 from custrec.classify._facts import Deriver, Facts, cutoff_of, local_day
 from custrec.classify._registry import user_facts
+from custrec.classify._schema import FactSchema
 from custrec.errors import ValidationError
 from custrec.expr import And, Between, Compare, Const, Expr, F, In, IsNull, Not, Or
 from custrec.expr._bind import BoundField, bind
@@ -603,8 +604,11 @@ _IDS_AT_ONCE = 500
 
 
 def _plain(dimension: object) -> bool:
-    """A RuleDimension whose labelling is RuleDimension's own."""
-    if not isinstance(dimension, RuleDimension):
+    """A RuleDimension whose labelling, and whose schema, are the library's own.
+
+    A schema of another class may read a fact's name from somewhere else: not pushed down.
+    """
+    if not isinstance(dimension, RuleDimension) or type(dimension.schema) is not FactSchema:
         return False
     kind = type(dimension)
     return all(
