@@ -10,7 +10,8 @@ are compared before any figure is printed.
     nice .venv/bin/python -m benchmarks.rules_pushdown 100000 3
     nice .venv/bin/python -m benchmarks.rules_pushdown 100000 3 'postgresql://…?schema=s'
 
-With a store URL (an empty store) it runs there instead of a temporary SQLite file. It then
+With a store URL (an empty store, or one this script filled with as many customers) it runs
+there instead of a temporary SQLite file. It then
 prints the database's plan of the push-down statement (``EXPLAIN QUERY PLAN`` on SQLite,
 ``EXPLAIN (ANALYZE, BUFFERS)`` on PostgreSQL).
 """
@@ -44,14 +45,15 @@ def main(count: int, repeat: int, url: str | None = None) -> None:
     """Fill a store with ``count`` customers, then time both paths ``repeat`` times each."""
     with tempfile.TemporaryDirectory() as folder, config.using(timezone=ZONE):
         store = open_store(url or f"sqlite:///{Path(folder) / 'rules.db'}")
-        customers = list(synthetic.iter_customers(count, seed=SEED, profile=PROFILE))
-        store.customers.add_many(customers, batch_size=1_000)
-        history: dict[type, list[object]] = {Interaction: [], Transaction: [], Feedback: []}
-        for record in synthetic.iter_history(customers, seed=SEED, profile=PROFILE):
-            history[type(record)].append(record)
-        for kind, records in history.items():
-            store.repository(kind).add_many(records, batch_size=1_000)
-        print(f"{count:,} customers, {len(history[Transaction]):,} transactions", flush=True)
+        if store.customers.count() != count:  # a store URL may name one filled before
+            customers = list(synthetic.iter_customers(count, seed=SEED, profile=PROFILE))
+            store.customers.add_many(customers, batch_size=1_000)
+            history: dict[type, list[object]] = {Interaction: [], Transaction: [], Feedback: []}
+            for record in synthetic.iter_history(customers, seed=SEED, profile=PROFILE):
+                history[type(record)].append(record)
+            for kind, records in history.items():
+                store.repository(kind).add_many(records, batch_size=1_000)
+        print(f"{count:,} customers, {store.transactions.count():,} transactions", flush=True)
         classification = Classification(
             [RuleDimension("segment", RULES, "regular")], currency=CURRENCY
         )
@@ -97,4 +99,5 @@ if __name__ == "__main__":
     main(
         int(sys.argv[1]) if len(sys.argv) > 1 else 100_000,
         int(sys.argv[2]) if len(sys.argv) > 2 else 3,
+        sys.argv[3] if len(sys.argv) > 3 else None,
     )

@@ -27,6 +27,7 @@ from custrec.classify import (
     Rule,
     RuleDimension,
     ValueTier,
+    _pushdown,
     compute_facts,
     cutoff_of,
 )
@@ -46,6 +47,17 @@ from test_classify_facts import AS_OF, histories, moments
 from test_injection import CORPUS
 
 _stores = itertools.count()
+
+
+@pytest.fixture(autouse=True)
+def _decide_every_customer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Push-down never gives way to the Python path here, however many are undecided.
+
+    Small random histories often leave more than one customer in twenty undecided (every
+    refunded one, on PostgreSQL), and the undecided path is what they should exercise.
+    """
+    monkeypatch.setattr(_pushdown, "_MOST_UNDECIDED", 0)
+
 
 COUNTS = [
     "order_count",
@@ -352,6 +364,25 @@ class TestEdgeCases:
         run = Classification([dimension]).run(sql_store, AS_OF, save=False)
         assert run.types["c1"]["t"] == "c"
         assert run.types["c1"].label("t").values["total_spend"] == Decimal("99.99")
+
+    def test_many_undecided_give_way(
+        self, sql_store: Store, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """With many undated refunds the run takes the Python path, with the same labels."""
+        monkeypatch.setattr(_pushdown, "_MOST_UNDECIDED", 20)
+        cutoff = cutoff_of(AS_OF)
+        sale_at = cutoff - timedelta(days=1)
+        late = [AfterSalesEvent("refund", cutoff + timedelta(days=3), Money("30", "CNY"))]
+        records = [
+            Customer(id="c1", created_at=CREATED),
+            Transaction("c1", sale_at, total=Money("50", "CNY"), after_sales=late),
+        ]
+        dimension = RuleDimension("t", [Rule("fifty", "total_spend == 50")], "rest")
+        check(sql_store, records, dimension, pushable=False)
+        where = {"as_of": AS_OF, "currency": "CNY", "windows": (30, 90, 365)}
+        assert classify_in_store(sql_store, [dimension], **where) is None
+        ordered = RuleDimension("t", [Rule("one", "order_count == 1")], "rest")
+        assert classify_in_store(sql_store, [ordered], **where) is not None
 
     def test_refund_after_the_cutoff_is_decided_in_python(self, sql_store: Store) -> None:
         """A refund paid after the as-of day leaves the customer to Python, with its answer."""

@@ -456,7 +456,8 @@ def classify_in_store(
     labels and explanations are made from those as :meth:`RuleDimension.assign` makes them.
     Customers the database cannot describe exactly (see
     :data:`~custrec.store._sqlrules.UNDECIDED`) get their facts from their own history in
-    Python and their labels from the rules in Python.
+    Python and their labels from the rules in Python; when they are more than one in
+    twenty, ``None`` (the Python path's one pass costs less).
     """
     if not dimensions or not isinstance(store, SupportsRuleMatching):
         return None
@@ -498,6 +499,10 @@ def classify_in_store(
         dimension.assign_matched(population, found)
         for dimension, found in zip(rules, matched, strict=True)
     ]
+    if len(undecided) * _MOST_UNDECIDED > len(rows):
+        # Many customers' refunds cannot be dated in SQL (PostgreSQL dates none): reading
+        # each one's history costs more than the Python path's one pass over the store.
+        return None
     if undecided:
         exact = _exact_facts(
             cast("Store", store),
@@ -571,8 +576,17 @@ def _exact_facts(
     """The facts of a few customers from their own history, by the Python reference."""
     cutoff = cutoff_of(as_of)
     history: list[list[Any]] = []
-    for repository in (store.transactions, store.interactions, store.feedback):
+    needs = Deriver(as_of=as_of, currency=currency, windows=windows, facts=names).parts
+    kinds = (
+        (store.transactions, bool(needs & {"orders", "spend", "windows", "previous", "other"})),
+        (store.interactions, "contacts" in needs),
+        (store.feedback, bool(needs & {"ratings", "nps"})),
+    )
+    for repository, needed in kinds:
         found: list[Any] = []
+        if not needed:
+            history.append(found)
+            continue
         for start in range(0, len(ids), _IDS_AT_ONCE):
             chunk = list(ids[start : start + _IDS_AT_ONCE])
             where = F("customer_id").is_in(chunk)
@@ -601,6 +615,8 @@ def _exact_facts(
 
 
 _IDS_AT_ONCE = 500
+_MOST_UNDECIDED = 20
+"""Push-down gives way to the Python path when more than 1 customer in this many is undecided."""
 
 
 def _plain(dimension: object) -> bool:

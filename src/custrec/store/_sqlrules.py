@@ -293,6 +293,8 @@ _POSTGRES = _Dialect(
 
 DIALECTS = {"sqlite": _SQLITE, "postgresql": _POSTGRES}
 
+_NETTED = frozenset({"spend", "refund", "refunds"})
+"""The columns refunds change (and every ``s<n>``)."""
 _SALES_COLUMNS = frozenset({"orders", "spend", "refund", "refunds", "first_us", "last_us"})
 _NULLABLE = {"first_us": "s", "last_us": "s", "contact_us": "i", "created_us": "c"}
 
@@ -365,10 +367,11 @@ def match_rules_sql(query: RuleQuery, dialect: str) -> tuple[str, dict[str, Any]
             raise ValidationError("column", name, "names a window the query does not have")
     render = _Renderer(d)
     sources = {_source(name) for name in columns}
-    # A customer whose net spend SQL cannot know is left undecided whatever the rules read:
-    # it is rare, and deciding it in Python is always right.
+    # A customer whose net spend SQL cannot know is left undecided when anything netted of
+    # refunds is read: deciding it in Python is always right.
     sales = "s" in sources
-    undecided = f" WHEN s.undated > 0 THEN {UNDECIDED}" if sales else ""
+    netted = any(name in _NETTED or (name[0] == "s" and name[1:].isdigit()) for name in columns)
+    undecided = f" WHEN s.undated > 0 THEN {UNDECIDED}" if netted else ""
     cases = []
     for conditions in query.rules:
         arms = "".join(
