@@ -483,13 +483,16 @@ def classify_in_store(
     count = len(rules)
     read = _readers(names, table, columns, first=1 + count, exponent=exponent, as_of=as_of)
     load = cast("Store", store).customers.get
+    undecided = [row[0] for row in rows if UNDECIDED in row[1 : 1 + count]]
+    if len(undecided) * _MOST_UNDECIDED > len(rows):
+        # Many customers' refunds cannot be dated in SQL (PostgreSQL dates none): reading
+        # each one's history costs more than the Python path's one pass over the store.
+        return None
     population: list[Facts] = []
     matched: list[dict[str, int]] = [{} for _ in rules]
-    undecided: list[str] = []
     for row in rows:
         cid = row[0]
         if UNDECIDED in row[1 : 1 + count]:
-            undecided.append(cid)
             continue
         values = {name: make(row) for name, make in read}
         population.append(Facts(cid, as_of, values, load=load))
@@ -499,10 +502,6 @@ def classify_in_store(
         dimension.assign_matched(population, found)
         for dimension, found in zip(rules, matched, strict=True)
     ]
-    if len(undecided) * _MOST_UNDECIDED > len(rows):
-        # Many customers' refunds cannot be dated in SQL (PostgreSQL dates none): reading
-        # each one's history costs more than the Python path's one pass over the store.
-        return None
     if undecided:
         exact = _exact_facts(
             cast("Store", store),
