@@ -1,16 +1,17 @@
 """Rule push-down: a rule dimension's conditions compiled to SQL conditions over facts.
 
 When a classification runs over a store that matches rules in its database
-(:class:`~custrec.store._sqlrules.SupportsRuleMatching`: SQLite and PostgreSQL), each
-:class:`~custrec.classify.RuleDimension` whose rules all have an exact SQL form is decided
-there: the database returns each customer's first matching rule, and the label and its
-explanation are then made exactly as the Python path makes them.
+(:class:`~custrec.store._sqlrules.SupportsRuleMatching`: SQLite and PostgreSQL) and every
+dimension is a :class:`~custrec.classify.RuleDimension` whose rules all have an exact SQL
+form, one statement gives each customer's first matching rule per dimension and the columns
+of the facts the rules read; the labels and explanations are then made exactly as the Python
+path makes them (:func:`classify_in_store`).
 
 A rule has an SQL form when it is an expression (not a Python function) over the facts in
 :data:`PUSHABLE_FACTS`, built from comparisons with constants or with facts of the same
 unit, ``and``/``or``/``not``, ``in``, ``between`` and ``is null``. Anything else (customer
-fields, user facts, arithmetic, function calls, ``contains``) keeps the whole dimension on
-the Python path, so push-down never changes an answer, only where it is computed.
+fields, user facts, arithmetic, function calls, ``contains``) keeps the run on the Python
+path, so push-down never changes an answer, only where it is computed.
 
 Every comparison becomes one between whole numbers: money in minor units (``total_spend >=
 99.5`` is ``spend >= 9950``), times in epoch microseconds, and day counts as times
