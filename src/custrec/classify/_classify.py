@@ -22,6 +22,7 @@ from custrec import config
 from custrec._gcpause import without_collection
 from custrec.classify._dimension import Dimension, Label, Rule, RuleDimension
 from custrec.classify._facts import Deriver, Facts, cutoff_of
+from custrec.classify._pushdown import classify_in_store
 from custrec.classify._registry import classifiers, user_facts
 from custrec.errors import ValidationError
 from custrec.expr import Expr, F
@@ -415,6 +416,7 @@ class Classification:
         save: bool = True,
         batch_size: int = 1000,
         progress: Progress | None = None,
+        pushdown: bool = True,
     ) -> ClassificationRun:
         """Classify every customer of a store as of a day.
 
@@ -425,12 +427,34 @@ class Classification:
                 of work per batch), then tell subscribers.
             batch_size: Customers per batch.
             progress: Called with customers done, for facts and then for saving.
+            pushdown: When every dimension is a rule dimension whose rules have an SQL form
+                and the store matches rules in its database (SQLite, PostgreSQL), let the
+                database compute the facts the rules read and find each customer's first
+                matching rule, in one statement (see :mod:`custrec.classify._pushdown`).
+                ``False`` computes facts and decides rules in Python. The labels and
+                explanations are the same either way.
 
         Returns:
             Every customer's type, and the changes recorded.
         """
         as_of = as_of or _today()
-        if self._by_values():
+        pushed = (
+            classify_in_store(
+                store,
+                self.dimensions,
+                as_of=as_of,
+                currency=self.currency,
+                windows=self.windows,
+                batch_size=batch_size,
+            )
+            if pushdown
+            else None
+        )
+        if pushed is not None:
+            types = {cid: _customer_type(cid, as_of, labels) for cid, labels in pushed.items()}
+            if progress is not None:
+                progress(len(types))
+        elif self._by_values():
             with without_collection():
                 types = self._classify_values(store, as_of, batch_size, progress)
         else:

@@ -288,15 +288,50 @@ class RuleDimension:
             out[facts.customer_id] = self.label_for(facts, compiled)
         return out
 
+    @property
+    def conditions(self) -> tuple[Expr | None, ...]:
+        """Each rule's condition as an expression, ``None`` for a Python function."""
+        return tuple(parsed if isinstance(parsed, Expr) else None for parsed in self._parsed)
+
+    def assign_matched(
+        self, population: Sequence[Facts], matched: Mapping[str, int]
+    ) -> dict[str, Label]:
+        """Label each customer by the rule already found to match first (rule push-down).
+
+        ``matched`` gives a customer's first matching rule by index, or ``-1`` for none;
+        customers missing from it (or with another value) are decided here as by
+        :meth:`assign`. The labels are the ones :meth:`assign` gives when the indexes are
+        right.
+        """
+        out: dict[str, Label] = {}
+        if not population:
+            return out
+        compiled = self._compile(population[0].as_of)
+        size = len(compiled)
+        for facts in population:
+            index = matched.get(facts.customer_id)
+            if index is None or not -1 <= index < size:
+                out[facts.customer_id] = self.label_for(facts, compiled)
+            else:
+                out[facts.customer_id] = self._label(facts, compiled, index)
+        return out
+
     def label_for(self, facts: Facts, compiled: list[_Compiled] | None = None) -> Label:
         """Label one customer."""
         if compiled is None:
             compiled = self._compile(facts.as_of)
-        for item in compiled:
+        for index, item in enumerate(compiled):
             if item.test(facts):
-                reason = item.rule.description or f"rule matched: {item.rule.text()}"
-                values = {path: _read(facts, path, self.schema) for path in item.fields}
-                return Label(self.name, item.rule.label, reason, item.rule.text(), values)
+                return self._label(facts, compiled, index)
+        return self._label(facts, compiled, -1)
+
+    def _label(self, facts: Facts, compiled: list[_Compiled], index: int) -> Label:
+        """The label of rule ``index`` (the default for ``-1``), with its explanation."""
+        if index >= 0:
+            item = compiled[index]
+            reason = item.rule.description or f"rule matched: {item.rule.text()}"
+            values = {path: _read(facts, path, self.schema) for path in item.fields}
+            return Label(self.name, item.rule.label, reason, item.rule.text(), values)
         every = dict.fromkeys(path for item in compiled for path in item.fields)
         values = {path: _read(facts, path, self.schema) for path in every}
         return Label(self.name, self.default, "no rule matched; the default applies", None, values)

@@ -52,6 +52,7 @@ from custrec.store._sqlcompile import (
     epoch_us,
     from_epoch_us,
 )
+from custrec.store._sqlrules import RuleQuery, match_rules_sql
 
 __all__ = ["PostgresStore"]
 
@@ -568,6 +569,14 @@ class PostgresStore(Store):
         """
         with self._db() as conn:
             return aggregate_history(conn, cutoff, currency, windows, self._decode, parts=parts)
+
+    # -- rule push-down (custrec.classify) -----------------------------------------------
+
+    def match_rules(self, query: RuleQuery) -> list[tuple[Any, ...]]:
+        """Each customer's first rule that holds, per dimension, by SQL (see ``_sqlrules``)."""
+        sql, params = match_rules_sql(query, "postgresql")
+        with self._db() as conn:
+            return conn.execute(sql, params).fetchall()
 
     # -- quality push-down (custrec.quality.run_checks) -----------------------------------
 

@@ -76,6 +76,7 @@ from custrec.store._sqlcompile import (
     from_epoch_us,
     list_sort_key,
 )
+from custrec.store._sqlrules import RuleQuery, match_rules_sql
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Migration", "SQLiteStore", "key_hash", "key_hash_range"]
 
@@ -1009,6 +1010,14 @@ class SQLiteStore(Store):
         """The first id of each batch ``iter_batches(batch_size)`` gives, in order."""
         with self._db() as conn:
             return _sqlquality.batch_starts(conn, record_type, batch_size)
+
+    # -- rule push-down (custrec.classify) -----------------------------------------------
+
+    def match_rules(self, query: RuleQuery) -> list[tuple[Any, ...]]:
+        """Each customer's first rule that holds, per dimension, by SQL (see ``_sqlrules``)."""
+        sql, params = match_rules_sql(query, "sqlite")
+        with self._db() as conn:
+            return conn.execute(sql, params).fetchall()
 
     # -- sales rows (custrec.classify's fast path) ------------------------------------------
 
