@@ -411,7 +411,11 @@ class TestAudit:
 
 def _plaintexts() -> list[bytes]:
     texts = ["张三丰", "李四海", "zhang.sanfeng@example.cn", "Zhang.Sanfeng", "li.sihai@example.cn"]
-    texts += ["13812345678", "+8613812345678", "13700002222", "zsf_wudang", "武当山路", "6pm"]
+    # Each holds a character base64 never writes (space, '@', '+', CJK) or is long enough
+    # that random ciphertext text cannot hold it by chance: "6pm" alone turned up in sealed
+    # envelopes now and then.
+    texts += ["13812345678", "+8613812345678", "13700002222", "zsf_wudang", "武当山路"]
+    texts += ["calls after 6pm"]
     texts += ["E-7781", "two children"]
     out = []
     for text in texts:
