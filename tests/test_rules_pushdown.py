@@ -10,7 +10,8 @@ SQL form fall back to Python and still agree.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+import operator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -132,25 +133,22 @@ def leaves(draw: st.DrawFn, *, pushable: bool) -> Expr:
     return Const(draw(st.sampled_from([True, False, None])))
 
 
+_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+_MIRRORED = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+
+
 def _cmp(field: F, op: str, value: Any, *, flip: bool) -> Expr:
     if flip and not isinstance(value, F):
-        mirrored = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}[op]
-        return {
-            "==": lambda: field == value,
-            "!=": lambda: field != value,
-            "<": lambda: field < value,
-            "<=": lambda: field <= value,
-            ">": lambda: field > value,
-            ">=": lambda: field >= value,
-        }[mirrored]()
-    return {
-        "==": lambda: field == value,
-        "!=": lambda: field != value,
-        "<": lambda: field < value,
-        "<=": lambda: field <= value,
-        ">": lambda: field > value,
-        ">=": lambda: field >= value,
-    }[op]()
+        op = _MIRRORED[op]
+    expr: Expr = _OPERATORS[op](field, value)
+    return expr
 
 
 def conditions(*, pushable: bool) -> st.SearchStrategy[Expr]:
