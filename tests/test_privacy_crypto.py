@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 import pytest
@@ -491,16 +491,14 @@ class TestFullySealedMemoryStore(CrudTests, LookupTests, UnitOfWorkTests, Histor
         pytest.skip("queries the name, which is sealed here (TestEncryptedMemoryStore runs it)")
 
 
-class TestEncryptedSQLiteStore(_Deviations, StoreSuite):
-    """Every conformance test through the wrapper on SQLite, across handles too."""
+class _OverURL:
+    """The wrapper over a store opened from the class's ``url`` fixture, handles closed."""
 
-    @pytest.fixture
-    def url(self, tmp_path: Path) -> str:
-        return f"sqlite:///{tmp_path / 'store.db'}"
+    sealing: ClassVar[dict[str, Any]] = {}  # EncryptedStore options: which fields to seal
 
     @pytest.fixture
     def store(self, url: str) -> Iterator[Store]:
-        store = encrypted(open_store(url), fields=CONTACT_FIELDS)
+        store = encrypted(open_store(url), **self.sealing)
         yield store  # type: ignore[misc]
         store.close()
 
@@ -509,7 +507,7 @@ class TestEncryptedSQLiteStore(_Deviations, StoreSuite):
         opened: list[EncryptedStore] = []
 
         def another() -> EncryptedStore:
-            opened.append(encrypted(open_store(url), fields=CONTACT_FIELDS))
+            opened.append(encrypted(open_store(url), **self.sealing))
             return opened[-1]
 
         yield another
@@ -517,8 +515,18 @@ class TestEncryptedSQLiteStore(_Deviations, StoreSuite):
             handle.close()
 
 
+class TestEncryptedSQLiteStore(_OverURL, _Deviations, StoreSuite):
+    """Every conformance test through the wrapper on SQLite, across handles too."""
+
+    @pytest.fixture
+    def url(self, tmp_path: Path) -> str:
+        return f"sqlite:///{tmp_path / 'store.db'}"
+
+    sealing: ClassVar[dict[str, Any]] = {"fields": CONTACT_FIELDS}
+
+
 class TestEncryptedPostgresStore(
-    _Deviations, CrudTests, LookupTests, UnitOfWorkTests, HistoryTests
+    _OverURL, _Deviations, CrudTests, LookupTests, UnitOfWorkTests, HistoryTests
 ):
     """CRUD, lookups, units of work and history through the wrapper on PostgreSQL, when present.
 
@@ -531,24 +539,6 @@ class TestEncryptedPostgresStore(
 
         for schema in pg.fresh_schema():
             yield pg.store_url(schema)
-
-    @pytest.fixture
-    def store(self, url: str) -> Iterator[Store]:
-        store = encrypted(open_store(url))
-        yield store  # type: ignore[misc]
-        store.close()
-
-    @pytest.fixture
-    def reopen(self, url: str) -> Iterator[Any]:
-        opened: list[EncryptedStore] = []
-
-        def another() -> EncryptedStore:
-            opened.append(encrypted(open_store(url)))
-            return opened[-1]
-
-        yield another
-        for handle in opened:
-            handle.close()
 
     def test_reads_inside_a_block_see_its_writes(self) -> None:
         pytest.skip("queries the name, which is sealed here (TestEncryptedMemoryStore runs it)")

@@ -10,8 +10,7 @@ SQL form fall back to Python and still agree.
 from __future__ import annotations
 
 import itertools
-import operator
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -40,6 +39,7 @@ from custrec.classify._pushdown import (
 )
 from custrec.errors import RuleSyntaxError, ValidationError
 from custrec.expr import Const, Expr, F, parse
+from custrec.expr._evaluate import _OPS as OPERATORS
 from custrec.model import AfterSalesEvent, Customer, Interaction, Money, Transaction
 from custrec.store import Store, open_store
 from custrec.store._sqlrules import UNDECIDED, Cmp, Column, RuleQuery, Value, match_rules_sql
@@ -133,21 +133,13 @@ def leaves(draw: st.DrawFn, *, pushable: bool) -> Expr:
     return Const(draw(st.sampled_from([True, False, None])))
 
 
-_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
-    "==": operator.eq,
-    "!=": operator.ne,
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-}
 _MIRRORED = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 
 
 def _cmp(field: F, op: str, value: Any, *, flip: bool) -> Expr:
     if flip and not isinstance(value, F):
         op = _MIRRORED[op]
-    expr: Expr = _OPERATORS[op](field, value)
+    expr: Expr = OPERATORS[op](field, value)  # the evaluator's table; on F it builds Compare
     return expr
 
 
