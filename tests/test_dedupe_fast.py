@@ -27,6 +27,7 @@ from custrec.quality._dedupe_compare import FIELDS, compare_detail
 from custrec.quality._dedupe_prepare import (
     _ORG_WORDS,
     MatchView,
+    NameMemo,
     _local,
     _phonetic,
     romanise,
@@ -126,6 +127,23 @@ class TestFastViews:
         """And for generated duplicates: pinyin, nicknames, many phones and addresses."""
         for customer in duplicates.generate(80, seed=seed).customers:
             assert view_of(customer) == reference_view(customer)
+
+    @settings(max_examples=10, deadline=None)
+    @given(seed=st.integers(0, 10_000))
+    def test_a_runs_name_memo_changes_nothing(self, seed: int) -> None:
+        """Views made through one run's name memo equal views made one by one, and the
+        memo holds each distinct name once."""
+        customers = duplicates.generate(80, seed=seed).customers
+        memo = NameMemo()
+        assert [view_of(c, memo) for c in customers] == [reference_view(c) for c in customers]
+        assert len(memo) == len(
+            {
+                _ORG_WORDS.sub("", c.name or "")
+                if c.kind is CustomerKind.ORGANISATION
+                else c.name or ""
+                for c in customers
+            }
+        )
 
 
 class TestFastBlocking:

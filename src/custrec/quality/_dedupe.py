@@ -23,7 +23,7 @@ from custrec.quality._dedupe_blocking import BlockingStats, block
 from custrec.quality._dedupe_cluster import cluster
 from custrec.quality._dedupe_compare import FIELDS, compare, compare_detail
 from custrec.quality._dedupe_model import MatchModel
-from custrec.quality._dedupe_prepare import MatchView, view_of
+from custrec.quality._dedupe_prepare import MatchView, NameMemo, view_of
 from custrec.quality._dedupe_settings import DuplicateSettings
 from custrec.store import Store
 
@@ -119,8 +119,9 @@ class DuplicateReport:
 
 def _views(customers: Iterable[Customer], progress: Stage | None) -> list[MatchView]:
     views = []
+    names = NameMemo()
     for count, customer in enumerate(customers, start=1):
-        views.append(view_of(customer))
+        views.append(view_of(customer, names))
         if progress is not None and count % _STEP == 0:
             progress("prepare", count)
     # Sorting by id makes everything after independent of the input order.

@@ -19,6 +19,7 @@ grow with the file rather than its square.
 
 from __future__ import annotations
 
+import operator
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
@@ -322,41 +323,150 @@ def _shared(keyed: Keyed) -> dict[str, list[int]]:
     return shared
 
 
-def _chance_blocks(views: Sequence[MatchView], name: str, limit: float) -> Iterator[list[int]]:
-    """The blocks of chance pass ``name``, common keys split: :func:`frequency_aware`'s.
+_BY_BIRTH = ("name_birth", "name_token_birth", "birth_postcode")
+"""The passes whose keys all hold the birth date (see :class:`_BirthBlocker`)."""
 
-    Only a key that two records share can propose a pair, so the plain keys are grouped
-    first (the fast way) and only the shared common ones are split, by the initials of
-    their members' other name tokens: the same blocks as keying every record by
-    :func:`frequency_aware` (a property test holds them to it), at a fraction of the cost.
+
+def _by_birth(views: Sequence[MatchView]) -> Iterator[list[int]]:
+    """The records of each birth date that more than one record has, in index order."""
+    groups: dict[str, list[int]] = {}
+    for index, view in enumerate(views):
+        birth = view.birth_digits
+        if birth:
+            group = groups.get(birth)
+            if group is None:
+                groups[birth] = [index]
+            else:
+                group.append(index)
+    return (group for group in groups.values() if len(group) > 1)
+
+
+_PHONETIC: Callable[[MatchView], tuple[str, ...]] = operator.attrgetter("phonetic")
+_POSTCODES: Callable[[MatchView], tuple[str, ...]] = operator.attrgetter("postcodes")
+
+
+class _BirthBlocker:
+    """Blocks the built-in passes of :data:`_BY_BIRTH` one birth date at a time.
+
+    Each of these passes keys a record by its birth date and something else (the whole
+    name, one name token, a postal code), so the records are grouped by birth date once,
+    and each group (a few dozen records even in a large file) by the other part, in a
+    small dictionary of strings the views already hold. The blocks are those of keying
+    every record by :func:`frequency_aware` (a property test holds them to it), without a
+    key string per record or a dictionary as large as the file, whose scattered reads
+    made blocking slower per record as the file grew.
+
+    Holds what every birth date's work reads: how many records with a birth date have
+    each name token and postal code (the chance passes' expected sizes), and the initials
+    of the whole file's name tokens (counted once, when a common key first needs them).
     """
-    shared = _shared(_keys_of(views, name))
-    if not shared:
-        return
-    n = len(views)
-    firsts, seconds = _chance_counts(views, name)
-    initials: Counter[str] | None = None
-    total = 1
-    token = name == "name_token_birth"
-    for key, members in shared.items():
-        part, _, rest = key.partition("|")
-        base = firsts[part] * seconds[rest] / n
+
+    def __init__(self, views: Sequence[MatchView], names: Iterable[str], limit: float) -> None:
+        self.views = views
+        self.n = len(views)
+        self.limit = limit
+        self.out: dict[str, list[list[int]]] = {name: [] for name in names}
+        self.initials: Counter[str] | None = None
+        self.total = 1
+        self.code_counts: Counter[str] = Counter()
+        if "name_token_birth" in self.out:
+            named = Counter([view.phonetic for view in views if view.birth_digits])
+            for codes, count in named.items():
+                for code in set(codes):
+                    self.code_counts[code] += count
+        self.post_counts: Counter[str] = Counter(
+            [code for view in views if view.birth_digits for code in view.postcodes]
+            if "birth_postcode" in self.out
+            else ()
+        )
+
+    def run(self) -> dict[str, list[list[int]]]:
+        """Block every birth date shared by two records or more; the blocks by pass."""
+        whole, token, postal = (self.out.get(name) for name in _BY_BIRTH)
+        if self.out:
+            for members in _by_birth(self.views):
+                if whole is not None:
+                    self.whole_name(members, whole)
+                if token is not None:
+                    self.name_token(members, token)
+                if postal is not None:
+                    self.postcode(members, postal)
+        return self.out
+
+    def whole_name(self, members: list[int], out: list[list[int]]) -> None:
+        """``name_birth``: the records of one birth date with the same phonetic name."""
+        views = self.views
+        names: dict[tuple[str, ...], list[int]] = {}
+        for index in members:
+            phonetic = views[index].phonetic
+            if phonetic:
+                names.setdefault(phonetic, []).append(index)
+        out.extend([group for group in names.values() if len(group) > 1])
+
+    def shared(
+        self, members: list[int], values_of: Callable[[MatchView], tuple[str, ...]]
+    ) -> tuple[int, dict[str, list[int]]]:
+        """How many of ``members`` have values, and the members having each value."""
+        views = self.views
+        by_value: dict[str, list[int]] = {}
+        having = 0
+        for index in members:
+            values = values_of(views[index])
+            if values:
+                having += 1
+                for value in values:
+                    group = by_value.get(value)
+                    if group is None:
+                        by_value[value] = [index]
+                    elif group[-1] != index:  # two name tokens with one phonetic code
+                        group.append(index)
+        return having, by_value
+
+    def name_token(self, members: list[int], out: list[list[int]]) -> None:
+        """``name_token_birth``: the records of one birth date sharing a name token."""
+        named, by_code = self.shared(members, _PHONETIC)
+        for code, group in by_code.items():
+            if len(group) > 1:
+                self.keep(out, group, self.code_counts[code] * named / self.n, code)
+
+    def postcode(self, members: list[int], out: list[list[int]]) -> None:
+        """``birth_postcode``: the records of one birth date sharing a postal code."""
+        posted, by_post = self.shared(members, _POSTCODES)
+        for code, group in by_post.items():
+            if len(group) > 1:
+                self.keep(out, group, posted * self.post_counts[code] / self.n, None)
+
+    def keep(
+        self, out: list[list[int]], members: list[int], base: float, chosen: str | None
+    ) -> None:
+        """Keep a chance block expected to gather ``base`` records by chance, or split it.
+
+        A common block is split by the initials of its members' name tokens other than
+        ``chosen`` (the token that chose it, if any); a part is kept when it may expect
+        at most the limit by chance (see :func:`frequency_aware`).
+        """
+        limit = self.limit
         if base <= limit:
-            yield members
-            continue
-        if initials is None:
-            initials = _initials(views)
-            total = sum(initials.values()) or 1
+            out.append(members)
+            return
+        if self.initials is None:
+            self.initials = _initials(self.views)
+            self.total = sum(self.initials.values()) or 1
+        initials, total = self.initials, self.total
         groups: dict[str, list[int]] = {}
         for index in members:
-            codes = list(views[index].phonetic)
-            if token:
-                codes.remove(part)  # the token that chose the block
+            codes = list(self.views[index].phonetic)
+            if chosen is not None:
+                codes.remove(chosen)  # the token that chose the block
             for initial in {code[0] for code in codes}:
                 groups.setdefault(initial, []).append(index)
-        for initial, group in groups.items():
-            if len(group) > 1 and base * initials[initial] / total <= limit:
-                yield group
+        out.extend(
+            [
+                group
+                for initial, group in groups.items()
+                if len(group) > 1 and base * initials[initial] / total <= limit
+            ]
+        )
 
 
 def block(
@@ -384,12 +494,15 @@ def block(
     found: set[int] = set()
     by_pass: dict[str, int] = {}
     skipped: dict[str, int] = {}
-    for name in check_passes(passes):
+    passes = check_passes(passes)
+    by_birth = _BirthBlocker(
+        views,
+        [name for name in _BY_BIRTH if name in passes and BLOCKING_PASSES[name] is _BUILT_IN[name]],
+        chance_limit,
+    ).run()
+    for name in passes:
         proposed = too_big = 0
-        if name in _CHANCE_PASSES and BLOCKING_PASSES[name] is _BUILT_IN.get(name):
-            blocks = _chance_blocks(views, name, chance_limit)
-        else:
-            blocks = _blocks(_keys_of(views, name))
+        blocks = by_birth[name] if name in by_birth else _blocks(_keys_of(views, name))
         for members in blocks:
             size = len(members)
             if size > max_block_size:

@@ -173,22 +173,46 @@ def _local(key: str) -> str:
     return local.replace(".", "").replace("_", "")
 
 
-@functools.lru_cache(maxsize=262_144)
-def _name_forms(raw_name: str) -> tuple[str, str, tuple[str, ...]]:
-    """The folded name, the romanised form and its phonetic codes: once per distinct name."""
-    tokens = romanise(raw_name) if raw_name else ()
+NameForms = tuple[str, str, tuple[str, ...]]
+"""A name folded, romanised (tokens joined by a space) and its phonetic codes, sorted."""
+
+
+def _compute_name_forms(raw_name: str) -> NameForms:
+    """The folded name, the romanised form and its phonetic codes, computed."""
+    # Uncached helpers: the caller keeps one result per distinct name, so theirs would
+    # only miss, and names would push the cities out of _fold's cache.
+    tokens = romanise.__wrapped__(raw_name) if raw_name else ()
     return (
-        _fold(raw_name),
+        _fold_text(raw_name) if raw_name else "",
         " ".join(tokens),
         tuple(sorted([_phonetic(token) for token in tokens])),
     )
 
 
-def view_of(customer: Customer) -> MatchView:
+_name_forms = functools.lru_cache(maxsize=65_536)(_compute_name_forms)
+"""The name forms of a single view (:func:`view_of`), for names met again across calls."""
+
+
+class NameMemo(dict[str, NameForms]):
+    """The name forms of one run, computed once per distinct name and kept until the run ends.
+
+    A million customers hold hundreds of thousands of distinct names: more than a bounded
+    cache keeps, which would then compute most of them again, each time, while a run's
+    own memo is freed with the run.
+    """
+
+    def __missing__(self, raw_name: str) -> NameForms:
+        forms = self[raw_name] = _compute_name_forms(raw_name)
+        return forms
+
+
+def view_of(customer: Customer, names: NameMemo | None = None) -> MatchView:
     """Return what matching compares of ``customer``.
 
     Args:
         customer: Any customer.
+        names: Where to keep name forms while viewing many customers (a run's memo);
+            a small shared cache when ``None``.
 
     Returns:
         Its normalised, romanised and keyed form.
@@ -197,7 +221,7 @@ def view_of(customer: Customer) -> MatchView:
     raw_name = customer.name or ""
     if organisation:
         raw_name = _ORG_WORDS.sub("", raw_name)
-    name, roman, phonetic = _name_forms(raw_name)
+    name, roman, phonetic = _name_forms(raw_name) if names is None else names[raw_name]
     emails = _keys([email.key for email in customer.emails])
     gender = customer.gender
     birth = customer.birth_date
