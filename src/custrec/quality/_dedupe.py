@@ -243,9 +243,13 @@ def _find(
 ) -> DuplicateReport:
     views = _views(customers, progress)
     pairs, stats = block(views, settings.blocking, settings.max_block_size, settings.chance_limit)
+    # Each pair is compared once: its levels score it, its similarities explain it.
+    details = []
     vectors = []
     for count, (i, j) in enumerate(pairs, start=1):
-        vectors.append(compare(views[i], views[j]))
+        detail = compare_detail(views[i], views[j])
+        details.append(detail)
+        vectors.append(tuple([level for level, _ in detail]))
         if progress is not None and count % _STEP == 0:
             progress("compare", count)
     if model is None:
@@ -253,7 +257,7 @@ def _find(
     explain = _Explainer(model, settings)
     frequency = _name_frequencies(views)
     kept: list[CandidatePair] = []
-    for (i, j), vector in zip(pairs, vectors, strict=True):
+    for (i, j), vector, detail in zip(pairs, vectors, details, strict=True):
         weight = explain.weight(vector)
         level = vector[_NAME]
         if level >= 3:
@@ -261,7 +265,7 @@ def _find(
             weight += _name_adjustment(model, level, frequency[views[i].roman])
         p = 1.0 / (1.0 + math.pow(2.0, -weight))
         if p >= settings.review_threshold:
-            kept.append(explain.pair(views[i], views[j], weight))
+            kept.append(explain.pair(views[i], views[j], weight, detail, vector))
     groups = cluster(
         ((pair.left, pair.right, pair.probability) for pair in kept), settings.max_cluster_size
     )
@@ -310,11 +314,20 @@ class _Explainer:
             found = self.fields[key] = FieldComparison(FIELDS[index], level, similarity, weight)
         return found
 
-    def pair(self, a: MatchView, b: MatchView, weight: float) -> CandidatePair:
-        """The reported pair of ``a`` and ``b``, whose adjusted weight is ``weight``."""
-        detail = compare_detail(a, b)
+    def pair(
+        self,
+        a: MatchView,
+        b: MatchView,
+        weight: float,
+        detail: tuple[tuple[int, float], ...],
+        vector: tuple[int, ...],
+    ) -> CandidatePair:
+        """The reported pair of ``a`` and ``b``, whose adjusted weight is ``weight``.
+
+        ``detail`` is their comparison (:func:`compare_detail`), ``vector`` its levels.
+        """
         (level, similarity), *rest = detail
-        adjustment = weight - self.weight(tuple([level for level, _ in detail]))
+        adjustment = weight - self.weight(vector)
         name = FieldComparison(
             FIELDS[_NAME],
             level,

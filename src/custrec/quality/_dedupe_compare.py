@@ -146,4 +146,4 @@ def compare(a: MatchView, b: MatchView) -> tuple[int, ...]:
 
 def compare_detail(a: MatchView, b: MatchView) -> tuple[Level, ...]:
     """Return ``(level, similarity)`` for each field of :data:`FIELDS`."""
-    return tuple(function(a, b) for function in _FUNCTIONS)
+    return tuple([function(a, b) for function in _FUNCTIONS])
