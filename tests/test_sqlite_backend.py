@@ -51,7 +51,7 @@ from custrec.expr import (
 )
 from custrec.model import Customer, Email, Money, Phone, Transaction
 from custrec.serialize import to_dict
-from custrec.store import MemoryStore, Order, Query, Store, open_store
+from custrec.store import MemoryStore, Order, Query, Store, _sqlite, open_store
 from custrec.store._base import contact_keys
 from custrec.store._sqlcompile import TABLES, compile_where, list_sort_key
 from custrec.store._sqlite import (
@@ -356,7 +356,7 @@ class TestContactSideTable:
             assert [c.id for c in store.customers.find_by_phone("13800000123")] == ["123"]
 
     def test_a_rolled_back_merge_leaves_both_tables_as_they_were(self, db_path: Path) -> None:
-        """A merge runs inside the unit of work: rolled back with it, nothing moves or is lost."""
+        """A merge runs only after a commit: a rolled-back unit of work moves or loses nothing."""
         with SQLiteStore(db_path) as store:
             first = [_customer(f"a{n:02d}", phones=[_phone(138, n)]) for n in range(8)]
             store.customers.add_many(first)
@@ -369,6 +369,75 @@ class TestContactSideTable:
             rows, _, _ = _stored_contacts(db_path)
             assert rows == _expected_contacts({c.id: c for c in [*first, store.customers.get("c")]})
             assert [c.id for c in store.customers.find_by_phone("13800000003")] == ["a03"]
+
+    def test_a_merge_leaves_foreign_keys_on(self, store: SQLiteStore) -> None:
+        """The merge switches foreign keys off for its own unit of work only."""
+        people = [_customer(f"{n:03d}", phones=[_phone(138, n)]) for n in range(100)]
+        store.customers.add_many(people, batch_size=10)
+        assert _stored_contacts(Path(store.path))[1] > 0  # merged at least once
+        conn = store._conn
+        assert conn is not None
+        assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+            conn.execute("INSERT INTO contacts_recent VALUES (1, 'nobody')")
+
+    def test_a_merge_inside_a_unit_of_work_waits_for_its_commit(self, db_path: Path) -> None:
+        """Keys added in an enclosing transaction stay in the side table until it commits."""
+        with SQLiteStore(db_path) as store:
+            people = [_customer(f"{n:03d}", phones=[_phone(138, n)]) for n in range(100)]
+            with store.transaction():
+                store.customers.add_many(people, batch_size=10)
+                with sqlite3.connect(db_path) as raw:  # sees the last commit only
+                    assert raw.execute("SELECT count(*) FROM contacts_recent").fetchone() == (0,)
+                assert store.customers.find_by_phone("13800000042")[0].id == "042"
+            rows, big, recent = _stored_contacts(db_path)
+            assert rows == _expected_contacts({c.id: c for c in people})
+            assert big == len(people)
+            assert recent == 0
+
+    def test_a_failed_merge_moves_nothing_and_the_commit_stands(
+        self, db_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A merge that fails half-way is undone whole; the batch it followed stays stored,
+        its keys are found, and a later commit merges them."""
+        merge = _sqlite._MERGE_RECENT
+        broken = (merge[0], "DELETE FROM no_such_table")
+        with SQLiteStore(db_path) as store:
+            monkeypatch.setattr(_sqlite, "_MERGE_RECENT", broken)
+            people = [_customer(f"{n:03d}", phones=[_phone(138, n)]) for n in range(30)]
+            assert store.customers.add_many(people, batch_size=10) == 30
+            rows, big, recent = _stored_contacts(db_path)
+            assert (big, recent) == (0, 30)
+            assert rows == _expected_contacts({c.id: c for c in people})
+            assert [c.id for c in store.customers.find_by_phone("13800000007")] == ["007"]
+            assert store._conn is not None
+            assert store._conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+            monkeypatch.setattr(_sqlite, "_MERGE_RECENT", merge)
+            store.customers.add(_customer("x", phones=[_phone(139, 1)]))
+            people.append(store.customers.get("x"))
+            rows, big, recent = _stored_contacts(db_path)
+            assert (big, recent) == (31, 0)
+            assert rows == _expected_contacts({c.id: c for c in people})
+
+    def test_merged_and_deleted_keys_leave_no_bytes_behind(self, db_path: Path) -> None:
+        """Emptying the side table in a merge zeroes what it held (secure_delete), so a
+        deleted customer's key hash is nowhere in the file, not even in free space.
+
+        (With ``PRAGMA secure_delete=OFF`` this file does keep the deleted hash.)"""
+        people = [_customer(f"{n:03d}", phones=[_phone(138, n)]) for n in range(30)]
+
+        def stored_hash(n: int) -> bytes:
+            return key_hash(f"phone:{_phone(138, n).e164}").to_bytes(8, "big")
+
+        with SQLiteStore(db_path) as store:
+            store.customers.add_many(people, batch_size=30)
+            assert _stored_contacts(db_path)[1:] == (30, 0)  # one batch, then one merge
+            store.customers.delete("017")
+            assert store._conn is not None
+            store._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            data = db_path.read_bytes()
+        assert stored_hash(16) in data  # the search would find one
+        assert stored_hash(17) not in data
 
 
 class TestContactKeyHashes:
