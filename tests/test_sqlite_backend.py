@@ -3,6 +3,7 @@ that give exactly the answers of the Python reference (MemoryStore)."""
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import math
@@ -58,11 +59,14 @@ from custrec.store._sqlite import (
     MIGRATIONS,
     SCHEMA_VERSION,
     SQLiteStore,
+    _batch_contact_rows,
+    _contact_rows,
     _ContactMerger,
     key_hash,
     key_hash_range,
 )
 from custrec.testing import strategies
+from custrec.testing.synthetic import iter_customers
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
@@ -453,6 +457,65 @@ class TestContactKeyHashes:
         ]:
             low, high = key_hash_range(kind)
             assert low <= key_hash(key) < high < 2**63
+
+    def test_hash_values_are_pinned(self) -> None:
+        """Values computed by the first implementation: stored in files, they never change."""
+        assert {
+            key: key_hash(key)
+            for key in (
+                "phone:+8613812345678",
+                "email:z@qq.com",
+                "handle:wechat:zs",
+                "ext:erp:E-1",
+                "其他:键",
+                "no colon",
+            )
+        } == {
+            "phone:+8613812345678": 111640347703204099,
+            "email:z@qq.com": 179226948417348152,
+            "handle:wechat:zs": 222944782974316054,
+            "ext:erp:E-1": 309980173405478202,
+            "其他:键": 5289655706871622,
+            "no colon": 28860911126911914,
+        }
+
+    @settings(max_examples=300, deadline=None)
+    @given(
+        prefix=st.sampled_from(["phone:", "email:", "handle:", "ext:", "other:", "", ":"]),
+        rest=st.text(),
+    )
+    def test_hash_is_the_kind_then_blake2b_56_of_the_key(self, prefix: str, rest: str) -> None:
+        """Property: the definition, spelled out with a BLAKE2b built for each key."""
+        key = prefix + rest
+        kinds = {"phone": 1, "email": 2, "handle": 3, "ext": 4}
+        digest = hashlib.blake2b(key.encode(), digest_size=7).digest()
+        expected = (kinds.get(key.partition(":")[0], 0) << 56) | int.from_bytes(digest, "big")
+        assert key_hash(key) == expected
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(strategies.customers(), max_size=6))
+    def test_a_batch_writes_each_customers_rows_once_in_order(
+        self, customers: list[Customer]
+    ) -> None:
+        """Property: a bulk add's contact rows are every customer's contact_keys, hashed,
+        each once, sorted (its own spelling of the keys matches contact_keys)."""
+        expected = sorted({row for c in customers for row in _contact_rows(c)})
+        assert _batch_contact_rows(customers) == expected
+        assert expected == sorted({(key_hash(k), c.id) for c in customers for k in contact_keys(c)})
+
+    def test_a_batch_of_synthetic_customers_writes_their_contact_keys(self) -> None:
+        """The benchmark's customers (every kind of key, repeated keys) give the same rows."""
+        customers = list(iter_customers(500, seed=7))
+        customers.append(
+            _customer(
+                "dup",
+                phones=[Phone("13812345678"), Phone("+86 138 1234 5678")],
+                emails=[Email("A@x.com"), Email("a@X.com")],
+            )
+        )
+        expected = sorted({row for c in customers for row in _contact_rows(c)})
+        assert _batch_contact_rows(customers) == expected
+        assert {hashed >> 56 for hashed, _ in expected} == {1, 2, 3, 4}
 
     def test_customers_that_only_share_a_hash_are_not_found(
         self, store: SQLiteStore, monkeypatch: pytest.MonkeyPatch
