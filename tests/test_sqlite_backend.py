@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import attrs
 import pytest
@@ -53,6 +54,7 @@ from custrec.expr import (
 from custrec.model import Customer, Email, Money, Phone, Transaction
 from custrec.serialize import to_dict
 from custrec.store import MemoryStore, Order, Query, Store, _sqlite, open_store
+from custrec.store._audit import AuditAction, AuditEntry, FieldChange
 from custrec.store._base import contact_keys
 from custrec.store._sqlcompile import TABLES, compile_where, list_sort_key
 from custrec.store._sqlite import (
@@ -622,6 +624,70 @@ class TestWrites:
         changed = {change.field: (change.old, change.new) for change in update.changes}
         assert changed["name"] == ("a", "b")
         assert changed["custom"] == ({"x": ["a"], "y": 1.5}, {"x": "y"})
+
+    @settings(max_examples=60, deadline=None)
+    @given(
+        ids=st.lists(strategies.ids(), min_size=1, max_size=8),
+        actor=st.none() | st.text(min_size=1, max_size=6),
+        odd=st.sampled_from(["none", "actor", "version", "changes", "moment"]),
+    )
+    def test_bulk_audit_rows_are_the_rows_written_one_by_one(
+        self, ids: list[str], actor: str | None, odd: str
+    ) -> None:
+        """Property: entries that share everything but the record id (a bulk add's) are
+        written by one statement, to the very rows, in the very order, the row-by-row
+        path writes; entries that differ in anything else take that path."""
+        at = datetime(2024, 10, 5, 14, 30, 0, 17, tzinfo=timezone(timedelta(hours=8)))
+        entries = [AuditEntry(at, actor, AuditAction.ADD, "customer", i, 1) for i in ids]
+        if odd != "none":
+            entries[-1] = attrs.evolve(
+                entries[-1],
+                actor=(actor or "") + "x" if odd == "actor" else actor,
+                version=2 if odd == "version" else 1,
+                changes=(FieldChange("name", None, "n"),) if odd == "changes" else (),
+                at=at + timedelta(0) if odd == "moment" else at,  # equal, not the same
+            )
+        shared = _sqlite._shared_entry_ids(entries)
+        assert (shared is not None) == (odd == "none" and len(ids) > 1)
+
+        def written(fast: bool) -> list[tuple[Any, ...]]:
+            grouped = _sqlite._shared_entry_ids if fast else (lambda entries: None)
+            with SQLiteStore(":memory:") as store:
+                with (
+                    mock.patch.object(_sqlite, "_shared_entry_ids", grouped),
+                    store.transaction(),
+                ):
+                    store._append_audit(entries)
+                assert store._conn is not None
+                return store._conn.execute("SELECT * FROM audit ORDER BY seq").fetchall()
+
+        rows = written(fast=True)
+        assert rows == written(fast=False)
+        assert [row[5] for row in rows] == ids
+
+    def test_a_bulk_add_writes_its_audit_entries_in_one_statement(self, store: SQLiteStore) -> None:
+        """The entries of a batch share everything but the id, so they take the one-statement
+        path, and read back as the entries of records added one at a time do."""
+        calls: list[list[str] | None] = []
+        real = _sqlite._shared_entry_ids
+
+        def spy(entries: Any) -> list[str] | None:
+            calls.append(real(entries))
+            return calls[-1]
+
+        with mock.patch.object(_sqlite, "_shared_entry_ids", spy):
+            store.customers.add_many([_customer(f"c{n}") for n in range(5)], actor="bob")
+        assert calls == [[f"c{n}" for n in range(5)]]
+        store.customers.add(_customer("single"), actor="bob")
+        (one,) = store.audit("c3")
+        (single,) = store.audit("single")
+        assert (one.actor, one.action, one.record_type, one.version, one.changes) == (
+            single.actor,
+            single.action,
+            single.record_type,
+            single.version,
+            single.changes,
+        )
 
 
 class TestErrors:
