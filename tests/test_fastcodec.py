@@ -6,6 +6,7 @@ import copy
 import json
 import sqlite3
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from custrec import serialize
+from custrec import _fastcodec, serialize
 from custrec.errors import StoreError, ValidationError
 from custrec.model import Customer, Feedback, Interaction, Phone, Record, Transaction
 from custrec.serialize import converter, from_dict, from_json, to_dict, to_json
@@ -242,6 +243,68 @@ class TestFastWrite:
         record = attrs.evolve(customer, notes=f"a{text}b", tags=frozenset({text, "t"}))
         expected = json.dumps(to_dict(record), ensure_ascii=False, separators=(",", ":"))
         assert to_json(record) == expected
+
+    @given(
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+            lambda inner: (
+                st.lists(inner, max_size=3).map(tuple)
+                | st.lists(inner, max_size=3)
+                | st.dictionaries(st.text(max_size=5) | st.integers(), inner, max_size=3)
+            ),
+            max_leaves=8,
+        )
+    )
+    def test_map_encoder_writes_what_json_dumps_writes(self, value: Any) -> None:
+        """Property: the encoder made once for maps writes json.dumps' text of any JSON
+        value, tuples as lists (the converter's lists), as the standard encoder does."""
+        assert _fastcodec._ENCODE_CHUNKS is not None
+        expected = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        assert "".join(_fastcodec._ENCODE_CHUNKS({"k": value}, 0)) == f'{{"k":{expected}}}'
+
+    @pytest.mark.parametrize(
+        "custom",
+        [
+            {},
+            {"a": 1, "b": True, "c": None, "d": 1.25, "e": '客户"\\', "f": ["x", "y"]},
+            {"tags": [], "n": -(2**70), "z": 1e300},
+        ],
+    )
+    @pytest.mark.parametrize("external_ids", [{}, {"erp": "E-1", "客户系统": "\U0001f600"}])
+    def test_custom_values_and_external_ids_as_json_dumps(
+        self, custom: dict[str, Any], external_ids: dict[str, str]
+    ) -> None:
+        """Maps are written from their own dict: same text as json.dumps of the document."""
+        record = Customer(id="001", custom=custom, external_ids=external_ids)
+        fast = serialize._fast.dumps(record)
+        assert fast == json.dumps(to_dict(record), ensure_ascii=False, separators=(",", ":"))
+        assert from_json(fast) == record
+
+    def test_a_map_that_is_not_a_frozenmap_takes_the_converters_path(self) -> None:
+        """A record whose map was swapped for a dict behind attrs' back is still written
+        as json.dumps writes its document (the fast encoder gives up on it)."""
+        record = Customer(id="001")
+        object.__setattr__(record, "custom", {"a": ("x",)})
+        assert serialize._fast.dumps(record) is None
+        expected = json.dumps(to_dict(record), ensure_ascii=False, separators=(",", ":"))
+        assert to_json(record) == expected
+        assert '"custom":{"a":["x"]}' in expected
+
+    @pytest.mark.parametrize("same", ["object", "equal", "different"])
+    def test_times_shared_by_fields_are_written_for_each(self, same: str) -> None:
+        """created_at and updated_at as one object, as equal objects, or different: each
+        field gets its own time's text (one object's text is made once)."""
+        created = datetime(2024, 10, 5, 14, 30, 0, 123, tzinfo=timezone(timedelta(hours=8)))
+        updated = {
+            "object": created,
+            "equal": created.astimezone(UTC),
+            "different": created + timedelta(seconds=1),
+        }[same]
+        record = Customer(id="001", created_at=created, updated_at=updated)
+        assert (record.updated_at is record.created_at) == (same == "object")
+        fast = serialize._fast.dumps(record)
+        assert fast == json.dumps(to_dict(record), ensure_ascii=False, separators=(",", ":"))
+        assert f'"updated_at":"{updated.isoformat()}"' in fast
 
     def test_a_subclass_is_written_by_the_converter(self) -> None:
         """Only the record classes themselves get the generated writer."""

@@ -3,6 +3,7 @@ that give exactly the answers of the Python reference (MemoryStore)."""
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import math
@@ -18,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import attrs
 import pytest
@@ -51,18 +53,22 @@ from custrec.expr import (
 )
 from custrec.model import Customer, Email, Money, Phone, Transaction
 from custrec.serialize import to_dict
-from custrec.store import MemoryStore, Order, Query, Store, open_store
+from custrec.store import MemoryStore, Order, Query, Store, _sqlite, open_store
+from custrec.store._audit import AuditAction, AuditEntry, FieldChange
 from custrec.store._base import contact_keys
 from custrec.store._sqlcompile import TABLES, compile_where, list_sort_key
 from custrec.store._sqlite import (
     MIGRATIONS,
     SCHEMA_VERSION,
     SQLiteStore,
+    _batch_contact_rows,
+    _contact_rows,
     _ContactMerger,
     key_hash,
     key_hash_range,
 )
 from custrec.testing import strategies
+from custrec.testing.synthetic import iter_customers
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
@@ -356,7 +362,7 @@ class TestContactSideTable:
             assert [c.id for c in store.customers.find_by_phone("13800000123")] == ["123"]
 
     def test_a_rolled_back_merge_leaves_both_tables_as_they_were(self, db_path: Path) -> None:
-        """A merge runs inside the unit of work: rolled back with it, nothing moves or is lost."""
+        """A merge runs only after a commit: a rolled-back unit of work moves or loses nothing."""
         with SQLiteStore(db_path) as store:
             first = [_customer(f"a{n:02d}", phones=[_phone(138, n)]) for n in range(8)]
             store.customers.add_many(first)
@@ -369,6 +375,75 @@ class TestContactSideTable:
             rows, _, _ = _stored_contacts(db_path)
             assert rows == _expected_contacts({c.id: c for c in [*first, store.customers.get("c")]})
             assert [c.id for c in store.customers.find_by_phone("13800000003")] == ["a03"]
+
+    def test_a_merge_leaves_foreign_keys_on(self, store: SQLiteStore) -> None:
+        """The merge switches foreign keys off for its own unit of work only."""
+        people = [_customer(f"{n:03d}", phones=[_phone(138, n)]) for n in range(100)]
+        store.customers.add_many(people, batch_size=10)
+        assert _stored_contacts(Path(store.path))[1] > 0  # merged at least once
+        conn = store._conn
+        assert conn is not None
+        assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+            conn.execute("INSERT INTO contacts_recent VALUES (1, 'nobody')")
+
+    def test_a_merge_inside_a_unit_of_work_waits_for_its_commit(self, db_path: Path) -> None:
+        """Keys added in an enclosing transaction stay in the side table until it commits."""
+        with SQLiteStore(db_path) as store:
+            people = [_customer(f"{n:03d}", phones=[_phone(138, n)]) for n in range(100)]
+            with store.transaction():
+                store.customers.add_many(people, batch_size=10)
+                with sqlite3.connect(db_path) as raw:  # sees the last commit only
+                    assert raw.execute("SELECT count(*) FROM contacts_recent").fetchone() == (0,)
+                assert store.customers.find_by_phone("13800000042")[0].id == "042"
+            rows, big, recent = _stored_contacts(db_path)
+            assert rows == _expected_contacts({c.id: c for c in people})
+            assert big == len(people)
+            assert recent == 0
+
+    def test_a_failed_merge_moves_nothing_and_the_commit_stands(
+        self, db_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A merge that fails half-way is undone whole; the batch it followed stays stored,
+        its keys are found, and a later commit merges them."""
+        merge = _sqlite._MERGE_RECENT
+        broken = (merge[0], "DELETE FROM no_such_table")
+        with SQLiteStore(db_path) as store:
+            monkeypatch.setattr(_sqlite, "_MERGE_RECENT", broken)
+            people = [_customer(f"{n:03d}", phones=[_phone(138, n)]) for n in range(30)]
+            assert store.customers.add_many(people, batch_size=10) == 30
+            rows, big, recent = _stored_contacts(db_path)
+            assert (big, recent) == (0, 30)
+            assert rows == _expected_contacts({c.id: c for c in people})
+            assert [c.id for c in store.customers.find_by_phone("13800000007")] == ["007"]
+            assert store._conn is not None
+            assert store._conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+            monkeypatch.setattr(_sqlite, "_MERGE_RECENT", merge)
+            store.customers.add(_customer("x", phones=[_phone(139, 1)]))
+            people.append(store.customers.get("x"))
+            rows, big, recent = _stored_contacts(db_path)
+            assert (big, recent) == (31, 0)
+            assert rows == _expected_contacts({c.id: c for c in people})
+
+    def test_merged_and_deleted_keys_leave_no_bytes_behind(self, db_path: Path) -> None:
+        """Emptying the side table in a merge zeroes what it held (secure_delete), so a
+        deleted customer's key hash is nowhere in the file, not even in free space.
+
+        (With ``PRAGMA secure_delete=OFF`` this file does keep the deleted hash.)"""
+        people = [_customer(f"{n:03d}", phones=[_phone(138, n)]) for n in range(30)]
+
+        def stored_hash(n: int) -> bytes:
+            return key_hash(f"phone:{_phone(138, n).e164}").to_bytes(8, "big")
+
+        with SQLiteStore(db_path) as store:
+            store.customers.add_many(people, batch_size=30)
+            assert _stored_contacts(db_path)[1:] == (30, 0)  # one batch, then one merge
+            store.customers.delete("017")
+            assert store._conn is not None
+            store._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            data = db_path.read_bytes()
+        assert stored_hash(16) in data  # the search would find one
+        assert stored_hash(17) not in data
 
 
 class TestContactKeyHashes:
@@ -384,6 +459,65 @@ class TestContactKeyHashes:
         ]:
             low, high = key_hash_range(kind)
             assert low <= key_hash(key) < high < 2**63
+
+    def test_hash_values_are_pinned(self) -> None:
+        """Values computed by the first implementation: stored in files, they never change."""
+        assert {
+            key: key_hash(key)
+            for key in (
+                "phone:+8613812345678",
+                "email:z@qq.com",
+                "handle:wechat:zs",
+                "ext:erp:E-1",
+                "其他:键",
+                "no colon",
+            )
+        } == {
+            "phone:+8613812345678": 111640347703204099,
+            "email:z@qq.com": 179226948417348152,
+            "handle:wechat:zs": 222944782974316054,
+            "ext:erp:E-1": 309980173405478202,
+            "其他:键": 5289655706871622,
+            "no colon": 28860911126911914,
+        }
+
+    @settings(max_examples=300, deadline=None)
+    @given(
+        prefix=st.sampled_from(["phone:", "email:", "handle:", "ext:", "other:", "", ":"]),
+        rest=st.text(),
+    )
+    def test_hash_is_the_kind_then_blake2b_56_of_the_key(self, prefix: str, rest: str) -> None:
+        """Property: the definition, spelled out with a BLAKE2b built for each key."""
+        key = prefix + rest
+        kinds = {"phone": 1, "email": 2, "handle": 3, "ext": 4}
+        digest = hashlib.blake2b(key.encode(), digest_size=7).digest()
+        expected = (kinds.get(key.partition(":")[0], 0) << 56) | int.from_bytes(digest, "big")
+        assert key_hash(key) == expected
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(strategies.customers(), max_size=6))
+    def test_a_batch_writes_each_customers_rows_once_in_order(
+        self, customers: list[Customer]
+    ) -> None:
+        """Property: a bulk add's contact rows are every customer's contact_keys, hashed,
+        each once, sorted (its own spelling of the keys matches contact_keys)."""
+        expected = sorted({row for c in customers for row in _contact_rows(c)})
+        assert _batch_contact_rows(customers) == expected
+        assert expected == sorted({(key_hash(k), c.id) for c in customers for k in contact_keys(c)})
+
+    def test_a_batch_of_synthetic_customers_writes_their_contact_keys(self) -> None:
+        """The benchmark's customers (every kind of key, repeated keys) give the same rows."""
+        customers = list(iter_customers(500, seed=7))
+        customers.append(
+            _customer(
+                "dup",
+                phones=[Phone("13812345678"), Phone("+86 138 1234 5678")],
+                emails=[Email("A@x.com"), Email("a@X.com")],
+            )
+        )
+        expected = sorted({row for c in customers for row in _contact_rows(c)})
+        assert _batch_contact_rows(customers) == expected
+        assert {hashed >> 56 for hashed, _ in expected} == {1, 2, 3, 4}
 
     def test_customers_that_only_share_a_hash_are_not_found(
         self, store: SQLiteStore, monkeypatch: pytest.MonkeyPatch
@@ -490,6 +624,70 @@ class TestWrites:
         changed = {change.field: (change.old, change.new) for change in update.changes}
         assert changed["name"] == ("a", "b")
         assert changed["custom"] == ({"x": ["a"], "y": 1.5}, {"x": "y"})
+
+    @settings(max_examples=60, deadline=None)
+    @given(
+        ids=st.lists(strategies.ids(), min_size=1, max_size=8),
+        actor=st.none() | st.text(min_size=1, max_size=6),
+        odd=st.sampled_from(["none", "actor", "version", "changes", "moment"]),
+    )
+    def test_bulk_audit_rows_are_the_rows_written_one_by_one(
+        self, ids: list[str], actor: str | None, odd: str
+    ) -> None:
+        """Property: entries that share everything but the record id (a bulk add's) are
+        written by one statement, to the very rows, in the very order, the row-by-row
+        path writes; entries that differ in anything else take that path."""
+        at = datetime(2024, 10, 5, 14, 30, 0, 17, tzinfo=timezone(timedelta(hours=8)))
+        entries = [AuditEntry(at, actor, AuditAction.ADD, "customer", i, 1) for i in ids]
+        if odd != "none":
+            entries[-1] = attrs.evolve(
+                entries[-1],
+                actor=(actor or "") + "x" if odd == "actor" else actor,
+                version=2 if odd == "version" else 1,
+                changes=(FieldChange("name", None, "n"),) if odd == "changes" else (),
+                at=at + timedelta(0) if odd == "moment" else at,  # equal, not the same
+            )
+        shared = _sqlite._shared_entry_ids(entries)
+        assert (shared is not None) == (odd == "none" and len(ids) > 1)
+
+        def written(fast: bool) -> list[tuple[Any, ...]]:
+            grouped = _sqlite._shared_entry_ids if fast else (lambda entries: None)
+            with SQLiteStore(":memory:") as store:
+                with (
+                    mock.patch.object(_sqlite, "_shared_entry_ids", grouped),
+                    store.transaction(),
+                ):
+                    store._append_audit(entries)
+                assert store._conn is not None
+                return store._conn.execute("SELECT * FROM audit ORDER BY seq").fetchall()
+
+        rows = written(fast=True)
+        assert rows == written(fast=False)
+        assert [row[5] for row in rows] == ids
+
+    def test_a_bulk_add_writes_its_audit_entries_in_one_statement(self, store: SQLiteStore) -> None:
+        """The entries of a batch share everything but the id, so they take the one-statement
+        path, and read back as the entries of records added one at a time do."""
+        calls: list[list[str] | None] = []
+        real = _sqlite._shared_entry_ids
+
+        def spy(entries: Any) -> list[str] | None:
+            calls.append(real(entries))
+            return calls[-1]
+
+        with mock.patch.object(_sqlite, "_shared_entry_ids", spy):
+            store.customers.add_many([_customer(f"c{n}") for n in range(5)], actor="bob")
+        assert calls == [[f"c{n}" for n in range(5)]]
+        store.customers.add(_customer("single"), actor="bob")
+        (one,) = store.audit("c3")
+        (single,) = store.audit("single")
+        assert (one.actor, one.action, one.record_type, one.version, one.changes) == (
+            single.actor,
+            single.action,
+            single.record_type,
+            single.version,
+            single.changes,
+        )
 
 
 class TestErrors:

@@ -75,7 +75,40 @@ _ENCODE_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encod
 _ENCODE_TEXT: Callable[[str], str] = json.encoder.encode_basestring
 
 
+def _not_json(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+# The C encoder _ENCODE_JSON builds afresh for every call (JSONEncoder.iterencode), made
+# once with the same settings. It writes a tuple as a list, as json.dumps does after the
+# converter has made the list. No cycle check (markers None): the values it gets (a
+# FrozenMap's) hold no cycles, and one would end in RecursionError, which, like any other
+# error, sends the record to the converter's path, where json.dumps reports it.
+_C_MAKE_ENCODER = getattr(json.encoder, "c_make_encoder", None)
+_ENCODE_CHUNKS: Callable[[Any, int], Any] | None = (
+    None
+    if _C_MAKE_ENCODER is None
+    else _C_MAKE_ENCODER(None, _not_json, _ENCODE_TEXT, None, ":", ",", False, False, True)
+)
+
+
 _SIMPLE = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)?")
+# An encoder call on the loop variable: written as map(encoder, items) instead.
+_CALL_ON_X = re.compile(r"[A-Za-z_]\w*\(x\)")
+# For a date or time, _encode gives this mark and the value's expression, so that
+# _make_encoder can put the quotes of a field's value into its constant text; elsewhere
+# _untag makes the mark the quoted ISO text.
+_ISO = "#iso#"
+# A field's date or time once its quotes have moved: ``r.name.isoformat()``.
+_ISO_CALL = re.compile(r"(r\.[A-Za-z_]\w*)\.isoformat\(\)")
+
+
+def _untag(expr: str) -> str:
+    """An encoder expression, with :data:`_ISO`'s mark made the JSON text of the value."""
+    if not expr.startswith(_ISO):
+        return expr
+    # ISO text holds digits, '-', ':', '.', '+' and 'T': nothing JSON escapes.
+    return f"('\"' + {expr[len(_ISO) :]}.isoformat() + '\"')"
 
 
 def _encode_int(value: int) -> str:
@@ -503,7 +536,8 @@ class Codec:
                 ("schema_version", repr(str(self._version))),
             ]
         # Field names are identifiers: their JSON form is the name in quotes. Constant
-        # pieces next to each other are joined here, once.
+        # pieces next to each other are joined here, once; so are the quotes around a
+        # date or time that cannot be None (ISO text needs no escaping).
         pieces: list[str] = []
         text = ""
         for n, (name, expr) in enumerate(members):
@@ -511,9 +545,14 @@ class Codec:
             if expr.startswith("'"):  # a constant: "type" and "schema_version"
                 text += eval(expr)  # noqa: S307 - a literal we generated
                 continue
+            if expr.startswith(_ISO):
+                pieces += [repr(text + '"'), f"{expr[len(_ISO) :]}.isoformat()"]
+                text = '"'
+                continue
             pieces += [repr(text), expr]
             text = ""
         pieces.append(repr(text + "}"))
+        pieces = self._reuse_iso_text(pieces)
         source = "def encode(r):\n    return ''.join((" + ", ".join(pieces) + "))"
         encoder: Encoder = _define(source, f"JSON encoder {cls.__name__}", env)
         return encoder
@@ -531,23 +570,30 @@ class Codec:
         inner = _optional_of(tp)
         if inner is not None:
             if _SIMPLE.fullmatch(expr):  # an attribute or a name: cheap to read twice
-                return f"('null' if {expr} is None else {self._encode(expr, inner, env)})"
-            body = self._encode("v", inner, env)
+                return f"('null' if {expr} is None else {_untag(self._encode(expr, inner, env))})"
+            body = _untag(self._encode("v", inner, env))
             helper = self._bind(env, eval(f"lambda v: 'null' if v is None else {body}", env))  # noqa: S307 - our own generated code
             return f"{helper}({expr})"
         if tp is datetime or tp is date:
-            # ISO text holds digits, '-', ':', '.', '+' and 'T': nothing JSON escapes.
-            return f"('\"' + {expr}.isoformat() + '\"')"
+            return f"{_ISO}{expr}"  # see _untag
         if tp is Decimal:
             return f"_text(str({expr}))"
         if is_list_of(tp):
             item = typing.get_args(tp)[0]
-            body = self._encode("x", item, env)
-            return f"(('[' + ','.join([{body} for x in {expr}]) + ']') if {expr} else '[]')"
+            body = _untag(self._encode("x", item, env))
+            # map() calls a one-argument encoder without a comprehension's own frame.
+            each = f"map({body[:-3]}, {expr})" if _CALL_ON_X.fullmatch(body) else None
+            each = each or f"[{body} for x in {expr}]"
+            return f"(('[' + ','.join({each}) + ']') if {expr} else '[]')"
         if is_frozenset(tp) and typing.get_args(tp)[0] is str:
-            return (
-                f"(('[' + ','.join([_text(x) for x in sorted({expr})]) + ']') if {expr} else '[]')"
-            )
+            return f"(('[' + ','.join(map(_text, sorted({expr}))) + ']') if {expr} else '[]')"
+        if is_frozenmap(tp) and _ENCODE_CHUNKS is not None:
+            # The map's own dict, written as it is: the C encoder writes its tuples as the
+            # lists the converter would make of them (see _ENCODE_CHUNKS), and skips the
+            # Python-level encode() around it. A value that is not a FrozenMap has no
+            # _data: the error sends the record to the converter's path.
+            chunks = self._bind(env, _ENCODE_CHUNKS)
+            return f"(''.join({chunks}({expr}._data, 0)) if {expr}._data else '{{}}')"
         if is_frozenset(tp) or is_frozenmap(tp):
             # Arbitrary JSON values (custom fields) or sorted text: the standard encoder.
             value = self._unstructure(expr, tp, env)
@@ -559,3 +605,26 @@ class Codec:
                 raise TypeError(tp)
             return f"{self._bind(env, nested)}({expr})"
         raise TypeError(tp)
+
+    @staticmethod
+    def _reuse_iso_text(pieces: list[str]) -> list[str]:
+        """Write the ISO text of one date or time once when several fields hold it.
+
+        A record's times are often one object (a new customer's ``created_at`` is its
+        ``updated_at``): the first such field keeps its text in a local, and each later
+        one takes that text when it holds the very same object.
+        """
+        if sum(_ISO_CALL.fullmatch(piece) is not None for piece in pieces) < 2:
+            return pieces
+        first = None
+        out = []
+        for piece in pieces:
+            found = _ISO_CALL.fullmatch(piece)
+            if found is None:
+                out.append(piece)
+            elif first is None:
+                first = found[1]
+                out.append(f"(_iso := {piece})")
+            else:
+                out.append(f"(_iso if {found[1]} is {first} else {piece})")
+        return out

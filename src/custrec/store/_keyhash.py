@@ -8,6 +8,9 @@ __all__ = ["key_hash", "key_hash_range"]
 
 _KEY_KINDS = {"phone": 1, "email": 2, "handle": 3, "ext": 4}
 _KIND_SHIFT = 56
+# A fresh BLAKE2b-56 state: copying it is about twice as fast as building one from keyword
+# arguments, and gives the same digest (a bulk add hashes every contact key it writes).
+_BLAKE2B_56 = hashlib.blake2b(digest_size=7)
 
 
 def key_hash(key: str) -> int:
@@ -20,8 +23,9 @@ def key_hash(key: str) -> int:
     key itself.
     """
     kind = _KEY_KINDS.get(key.partition(":")[0], 0)
-    digest = hashlib.blake2b(key.encode(), digest_size=7).digest()
-    return (kind << _KIND_SHIFT) | int.from_bytes(digest, "big")
+    state = _BLAKE2B_56.copy()
+    state.update(key.encode())
+    return (kind << _KIND_SHIFT) | int.from_bytes(state.digest(), "big")
 
 
 def key_hash_range(kind: str) -> tuple[int, int]:
