@@ -221,6 +221,25 @@ def _members(kind: type[enum.StrEnum]) -> dict[str, enum.StrEnum]:
     return {m.value: m for m in kind if open_choice(kind, m.value) is m}
 
 
+_T = typing.TypeVar("_T")
+
+
+def _made(
+    cache: dict[type[Any], _T | None], make: Callable[[type[Any]], _T], cls: type[Any]
+) -> _T | None:
+    """``cache[cls]``, made by ``make`` the first time.
+
+    ``None`` for good when ``make`` raises ``TypeError`` (a field type without a fast
+    form: that class is always handled by the strict converter).
+    """
+    if cls not in cache:
+        try:
+            cache[cls] = make(cls)
+        except TypeError:
+            cache[cls] = None
+    return cache[cls]
+
+
 def _define(source: str, title: str, env: dict[str, Any]) -> Any:
     """Compile generated source defining one function, and return that function."""
     namespace: dict[str, Any] = {}
@@ -309,12 +328,7 @@ class Codec:
     # -- readers ---------------------------------------------------------------------------
 
     def _reader(self, cls: type[Any]) -> Reader | None:
-        if cls not in self._readers:
-            try:
-                self._readers[cls] = self._make_reader(cls)
-            except TypeError:  # a field type without a fast form: always read strictly
-                self._readers[cls] = None
-        return self._readers[cls]
+        return _made(self._readers, self._make_reader, cls)
 
     def _make_reader(self, cls: type[Any]) -> Reader:
         fields = attrs.fields(cls)
@@ -462,12 +476,7 @@ class Codec:
     # -- writers ---------------------------------------------------------------------------
 
     def _writer(self, cls: type[Any]) -> Writer | None:
-        if cls not in self._writers:
-            try:
-                self._writers[cls] = self._make_writer(cls)
-            except TypeError:
-                self._writers[cls] = None
-        return self._writers[cls]
+        return _made(self._writers, self._make_writer, cls)
 
     def _make_writer(self, cls: type[Any]) -> Writer:
         hints = typing.get_type_hints(cls)
@@ -517,12 +526,7 @@ class Codec:
     # -- JSON text encoders ----------------------------------------------------------------
 
     def _encoder(self, cls: type[Any]) -> Encoder | None:
-        if cls not in self._encoders:
-            try:
-                self._encoders[cls] = self._make_encoder(cls)
-            except TypeError:
-                self._encoders[cls] = None
-        return self._encoders[cls]
+        return _made(self._encoders, self._make_encoder, cls)
 
     def _make_encoder(self, cls: type[Any]) -> Encoder:
         hints = typing.get_type_hints(cls)
