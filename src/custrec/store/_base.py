@@ -75,14 +75,22 @@ def contact_keys(customer: Customer) -> list[str]:
     ``phone:+86138…`` (E.164), ``email:<lower-cased address>``, ``handle:<network>:<handle>``
     and ``ext:<system>:<id>``. Stores index them so lookups need no scan.
     """
-    keys = {f"phone:{phone.e164}" for phone in customer.phones if phone.e164}
+    return sorted(set(contact_key_texts(customer)))
+
+
+def contact_key_texts(customer: Customer) -> list[str]:
+    """The keys :func:`contact_keys` gives, unsorted and possibly repeated.
+
+    For callers that gather the keys of many customers into one set of their own.
+    """
+    keys = [f"phone:{phone.e164}" for phone in customer.phones if phone.e164]
     if customer.emails:
-        keys.update(f"email:{email.key}" for email in customer.emails)
+        keys += [f"email:{email.key}" for email in customer.emails]
     if customer.handles:
-        keys.update(f"handle:{handle.key}" for handle in customer.handles)
+        keys += [f"handle:{handle.key}" for handle in customer.handles]
     if customer.external_ids:
-        keys.update(f"ext:{system}:{ident}" for system, ident in customer.external_ids.items())
-    return sorted(keys)
+        keys += [f"ext:{system}:{ident}" for system, ident in customer.external_ids.items()]
+    return keys
 
 
 class Repository(Generic[R]):

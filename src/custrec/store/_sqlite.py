@@ -58,7 +58,7 @@ from custrec.store._aggregate import (
     window_starts,
 )
 from custrec.store._audit import AuditAction, AuditEntry, FieldChange
-from custrec.store._base import Row, Store, contact_keys
+from custrec.store._base import Row, Store, contact_key_texts, contact_keys
 from custrec.store._keyhash import key_hash, key_hash_range
 from custrec.store._pyquery import order_values
 from custrec.store._quality import SuspectQuery
@@ -281,28 +281,14 @@ def _contact_rows(customer: Customer) -> list[tuple[int, str]]:
 def _batch_contact_rows(customers: Iterable[Customer]) -> list[tuple[int, str]]:
     """The ``(key hash, customer id)`` rows of many customers' contact keys, sorted, once each.
 
-    The rows :func:`_contact_rows` gives for each customer (tests compare them): the keys
-    are the ones :func:`~custrec.store._base.contact_keys` makes, spelled out here because
-    a bulk add makes one per key, and one set for the whole batch does the work of a set,
-    a sort and a list per customer. Sorted, since inserting in key order touches each index
-    page once per batch.
+    The rows :func:`_contact_rows` gives for each customer (tests compare them), with one
+    set for the whole batch instead of a set, a sort and a list per customer. Sorted, since
+    inserting in key order touches each index page once per batch.
     """
     rows: set[tuple[int, str]] = set()
-    add = rows.add
     for customer in customers:
         ident = customer.id
-        for phone in customer.phones:
-            if phone.e164:
-                add((key_hash(f"phone:{phone.e164}"), ident))
-        if customer.emails:
-            for email in customer.emails:
-                add((key_hash(f"email:{email.key}"), ident))
-        if customer.handles:
-            for handle in customer.handles:
-                add((key_hash(f"handle:{handle.key}"), ident))
-        if customer.external_ids:
-            for system, external in customer.external_ids.items():
-                add((key_hash(f"ext:{system}:{external}"), ident))
+        rows.update([(key_hash(key), ident) for key in contact_key_texts(customer)])
     return sorted(rows)
 
 
