@@ -50,6 +50,7 @@ from custrec.model import (
     TransactionStatus,
     new_id,
 )
+from custrec.model._fields import CONTROL_CHARACTERS, has_control
 from custrec.testing import strategies
 
 AT = datetime(2024, 10, 5, 14, 30, tzinfo=timezone(timedelta(hours=8)))
@@ -440,6 +441,11 @@ class TestCustomer:
         assert error.field == field
         assert error.value == text
         assert "control characters" in error.reason
+
+    @given(st.text())
+    def test_the_printable_shortcut_agrees_with_the_pattern(self, text: str) -> None:
+        """Property: has_control (isprintable first) answers as the pattern alone does."""
+        assert has_control(text) == (CONTROL_CHARACTERS.search(text) is not None)
 
     def test_tabs_and_line_breaks_are_allowed(self) -> None:
         """Tab, CR and LF are ordinary in notes."""

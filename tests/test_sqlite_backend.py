@@ -361,6 +361,25 @@ class TestContactSideTable:
             assert recent < max(10, 2 * math.isqrt(200)) + 10
             assert [c.id for c in store.customers.find_by_phone("13800000123")] == ["123"]
 
+    def test_a_shared_number_in_both_tables_finds_everyone_in_id_order(self, db_path: Path) -> None:
+        """A lookup reads both tables and orders what it found by id, wherever each key is."""
+        shared = Phone("+86 138 0000 0000")
+        with SQLiteStore(db_path) as store:
+            store.customers.add_many([_customer(i, phones=[shared]) for i in ("b", "d")])
+            filler = [_customer(f"x{n:03d}", phones=[_phone(139, n)]) for n in range(100)]
+            store.customers.add_many(filler, batch_size=10)  # merges b and d into contacts
+            store.customers.add_many([_customer(i, phones=[shared]) for i in ("c", "a")])
+            with sqlite3.connect(db_path) as raw:
+                recent = {row[0] for row in raw.execute("SELECT customer_id FROM contacts_recent")}
+            assert {"a", "c"} <= recent
+            assert not {"b", "d"} & recent
+            assert [c.id for c in store.customers.find_by_phone("13800000000")] == [
+                "a",
+                "b",
+                "c",
+                "d",
+            ]
+
     def test_a_rolled_back_merge_leaves_both_tables_as_they_were(self, db_path: Path) -> None:
         """A merge runs only after a commit: a rolled-back unit of work moves or loses nothing."""
         with SQLiteStore(db_path) as store:

@@ -181,9 +181,10 @@ def _read_decimal(value: Any) -> Decimal:
 # type (as the structure step leaves it): a condition on ``{v}``. Each one restates the
 # converter's own first checks; ``tests/test_fastcodec.py`` compares both paths.
 _IDENTITY_WHEN: dict[Any, str] = {
-    # Text without control characters that is not blank is kept as it is.
-    to_opt_text: "{v} is None or ({v}.strip() and not _control({v}))",
-    to_text: "{v}.strip() and not _control({v})",
+    # Text without control characters that is not blank is kept as it is (has_control's
+    # test, written out: a call per text field would cost more than the test).
+    to_opt_text: "{v} is None or ({v}.strip() and ({v}.isprintable() or not _control({v})))",
+    to_text: "{v}.strip() and ({v}.isprintable() or not _control({v}))",
     # Text matching the id pattern is kept as it is.
     to_id: "_id_shape({v}) is not None",
     # The structure step gives an aware datetime (a fixed offset from fromisoformat), a

@@ -16,7 +16,7 @@ from typing import TypeVar
 import attrs
 
 from custrec.errors import ValidationError
-from custrec.model._fields import CONTROL_CHARACTERS, Invalid, invalid
+from custrec.model._fields import Invalid, has_control, invalid
 
 __all__ = [
     "AfterSalesKind",
@@ -50,7 +50,7 @@ class Other:
     def _check(self, attribute: attrs.Attribute[str], value: str) -> None:
         if not isinstance(value, str) or not value.strip():
             raise ValidationError("text", value, "an 'other' value needs non-blank text")
-        if CONTROL_CHARACTERS.search(value):
+        if has_control(value):
             raise ValidationError("text", value, "contains control characters")
 
     def __str__(self) -> str:

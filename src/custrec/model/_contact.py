@@ -132,8 +132,8 @@ class Phone:
         e164, valid = self.e164, self.valid
         if e164 is _DERIVE or valid is _DERIVE or not _derived_fit(e164, valid):
             e164, valid = parse_phone(self.raw, self.region)
-        object.__setattr__(self, "e164", e164)
-        object.__setattr__(self, "valid", valid)
+            object.__setattr__(self, "e164", e164)
+            object.__setattr__(self, "valid", valid)
 
 
 def _derived_fit(e164: object, valid: object) -> bool:
@@ -149,7 +149,10 @@ def _to_email(value: str) -> str | Invalid:
     checked_text = to_text(value)
     if isinstance(checked_text, Invalid):
         return checked_text
-    text = unicodedata.normalize("NFKC", checked_text).strip()
+    # NFKC leaves ASCII text as it is.
+    text = (
+        checked_text if checked_text.isascii() else unicodedata.normalize("NFKC", checked_text)
+    ).strip()
     local, at, domain = text.rpartition("@")
     return f"{local}{at}{domain.lower()}" if at else text
 
