@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 import subprocess
 import sys
+import unicodedata
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -49,6 +50,7 @@ from custrec.model import (
     Transaction,
     TransactionStatus,
     new_id,
+    normalize_email,
 )
 from custrec.model._fields import CONTROL_CHARACTERS, has_control
 from custrec.testing import strategies
@@ -327,6 +329,11 @@ class TestEmail:
         error = refused(lambda: Email(address))  # type: ignore[arg-type]
         assert error.field == "address"
         assert error.value == address
+
+    @given(st.text())
+    def test_the_lookup_key_folds_any_text_as_nfkc_does(self, text: str) -> None:
+        """Property: the key (ASCII text skips the NFKC step) is NFKC, trimmed, lower-cased."""
+        assert normalize_email(text) == unicodedata.normalize("NFKC", text).strip().lower()
 
 
 class TestHandleAndAddress:

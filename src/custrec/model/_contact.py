@@ -78,7 +78,9 @@ def normalize_phone(raw: str, region: str | None = None) -> str | None:
 
 def normalize_email(address: str) -> str:
     """Return the lookup key of an email address: trimmed, NFKC-folded, lower-cased."""
-    return unicodedata.normalize("NFKC", address).strip().lower()
+    # NFKC leaves ASCII text as it is.
+    folded = address if address.isascii() else unicodedata.normalize("NFKC", address)
+    return folded.strip().lower()
 
 
 class _Primary(Protocol):
