@@ -959,7 +959,7 @@ class SQLiteStore(Store):
         with self._db() as conn:
             rows = conn.execute(_FIND_BY_KEY, (key_hash(key),)).fetchall()
         if len(rows) > 1:
-            rows.sort()  # by id
+            rows.sort()  # by id: code points, as the other backends and BINARY collation
         found = self._decode_all(Customer, rows)
         return [customer for customer in found if _has_key(customer, key)]
 
