@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+import custrec
 from custrec.errors import BackendNotFoundError, CustrecError, StoreError, ValidationError
 from custrec.store import (
     ENTRY_POINT_GROUP,
@@ -19,6 +20,7 @@ from custrec.store import (
     register_backend,
 )
 from custrec.store import _registry as registry
+from custrec.store._sqlite import SQLiteStore
 
 
 @pytest.fixture(autouse=True)
@@ -56,6 +58,13 @@ CONSTANT = 42
 
 
 class TestOpenStore:
+    def test_the_package_face_offers_open_store(self) -> None:
+        """``custrec.open_store`` and ``custrec.Store`` are the store package's own."""
+        assert custrec.open_store is open_store
+        assert custrec.Store is Store
+        assert {"open_store", "Store"} <= set(custrec.__all__)
+        assert isinstance(custrec.open_store("memory://"), Store)
+
     def test_memory_urls_open_fresh_memory_stores(self) -> None:
         """memory:// opens a new, empty MemoryStore each time; the scheme ignores case."""
         first, second = open_store("memory://"), open_store("MEMORY://")
@@ -69,9 +78,8 @@ class TestOpenStore:
 
     def test_sqlite_urls_open_the_sqlite_backend(self, tmp_path: Path) -> None:
         """sqlite:////absolute/path.db opens an SQLite store on that file."""
-        sqlite = pytest.importorskip("custrec.store._sqlite", reason="SQLite backend not ready")
         with open_store(f"sqlite:///{tmp_path / 'r.db'}") as store:
-            assert isinstance(store, sqlite.SQLiteStore)
+            assert isinstance(store, SQLiteStore)
         assert (tmp_path / "r.db").exists()
 
     @pytest.mark.parametrize(

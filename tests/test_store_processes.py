@@ -25,11 +25,6 @@ import custrec
 from custrec.model import Customer
 from custrec.store import open_store
 
-try:
-    import custrec.store._sqlite
-except ImportError as exc:  # the backend is being written; these tests wait for it
-    pytest.skip(f"the SQLite backend is not importable yet: {exc}", allow_module_level=True)
-
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX signals")
 
 WORKER = '''

@@ -8,12 +8,8 @@ from pathlib import Path
 import pytest
 
 from custrec.store import Store, open_store
+from custrec.store._sqlite import SQLiteStore
 from custrec.testing.store_suite import StoreSuite
-
-try:
-    from custrec.store._sqlite import SQLiteStore
-except ImportError as exc:  # the backend is being written; the suite waits for it
-    pytest.skip(f"the SQLite backend is not importable yet: {exc}", allow_module_level=True)
 
 
 class TestSQLiteStore(StoreSuite):

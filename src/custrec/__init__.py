@@ -1,7 +1,8 @@
 """custrec: customer records as a library.
 
 The package face re-exports the names most programs need; everything is defined in the
-sub-packages (:mod:`custrec.model`, :mod:`custrec.serialize`, :mod:`custrec.errors`…).
+sub-packages (:mod:`custrec.model`, :mod:`custrec.serialize`, :mod:`custrec.store`,
+:mod:`custrec.errors`…).
 """
 
 from custrec import config
@@ -43,6 +44,7 @@ from custrec.model import (
     parse_datetime,
 )
 from custrec.serialize import from_dict, from_json, to_dict, to_json
+from custrec.store import Store, open_store
 
 __all__ = [
     "Address",
@@ -72,6 +74,7 @@ __all__ = [
     "PaymentMethod",
     "Phone",
     "SalesChannel",
+    "Store",
     "StoreError",
     "Transaction",
     "TransactionStatus",
@@ -79,6 +82,7 @@ __all__ = [
     "config",
     "from_dict",
     "from_json",
+    "open_store",
     "parse_date",
     "parse_datetime",
     "to_dict",
