@@ -113,7 +113,9 @@ def build_history(customer: Customer, n: int) -> list[Interaction | Transaction 
         ),
     ]
     if n == 2:
-        refund = AfterSalesEvent("退货", START + 12 * day, Money("128.50", "CNY"), "茶杯破损")
+        refund = AfterSalesEvent(
+            "退货", START + 12 * day, Money("128.50", "CNY"), "茶杯破损", id=f"{cid}-T2-R1"
+        )
         history.append(
             Transaction(
                 cid,
