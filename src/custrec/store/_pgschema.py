@@ -16,7 +16,7 @@ from typing import Any
 
 from custrec.serialize import to_json
 from custrec.store._sqlcompile import TABLES, Table
-from custrec.store._sqlite import Migration
+from custrec.store._sqlschema import Migration
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "encode_document"]
 
