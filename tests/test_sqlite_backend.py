@@ -53,17 +53,15 @@ from custrec.expr import (
 )
 from custrec.model import Customer, Email, Money, Phone, Transaction
 from custrec.serialize import to_dict
-from custrec.store import MemoryStore, Order, Query, Store, _sqlite, open_store
+from custrec.store import MemoryStore, Order, Query, Store, _sqlcontacts, _sqlite, open_store
 from custrec.store._audit import AuditAction, AuditEntry, FieldChange
 from custrec.store._base import contact_keys
 from custrec.store._sqlcompile import TABLES, compile_where, list_sort_key
+from custrec.store._sqlcontacts import ContactMerger, batch_contact_rows, contact_rows
 from custrec.store._sqlite import (
     MIGRATIONS,
     SCHEMA_VERSION,
     SQLiteStore,
-    _batch_contact_rows,
-    _contact_rows,
-    _ContactMerger,
     key_hash,
     key_hash_range,
 )
@@ -303,8 +301,8 @@ class TestContactSideTable:
 
     @pytest.fixture(autouse=True)
     def _small_side_table(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.setattr(_ContactMerger, "_MIN", 10)
-        monkeypatch.setattr(_ContactMerger, "_SCALE", 2)
+        monkeypatch.setattr(ContactMerger, "_MIN", 10)
+        monkeypatch.setattr(ContactMerger, "_SCALE", 2)
 
     @settings(
         max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -342,7 +340,7 @@ class TestContactSideTable:
                         )
                 rows, _, recent = _stored_contacts(path)
                 assert rows == _expected_contacts(people)
-                limit = max(_ContactMerger._MIN, _ContactMerger._SCALE * math.isqrt(serial))
+                limit = max(ContactMerger._MIN, ContactMerger._SCALE * math.isqrt(serial))
                 assert recent < limit + 7 * len(contact_keys(Customer(id="x"))) + 7
             for customer in people.values():
                 found = store.customers.find_by_phone(customer.phones[0].e164)
@@ -425,10 +423,10 @@ class TestContactSideTable:
     ) -> None:
         """A merge that fails half-way is undone whole; the batch it followed stays stored,
         its keys are found, and a later commit merges them."""
-        merge = _sqlite._MERGE_RECENT
+        merge = _sqlcontacts.MERGE_RECENT
         broken = (merge[0], "DELETE FROM no_such_table")
         with SQLiteStore(db_path) as store:
-            monkeypatch.setattr(_sqlite, "_MERGE_RECENT", broken)
+            monkeypatch.setattr(_sqlcontacts, "MERGE_RECENT", broken)
             people = [_customer(f"{n:03d}", phones=[_phone(138, n)]) for n in range(30)]
             assert store.customers.add_many(people, batch_size=10) == 30
             rows, big, recent = _stored_contacts(db_path)
@@ -437,7 +435,7 @@ class TestContactSideTable:
             assert [c.id for c in store.customers.find_by_phone("13800000007")] == ["007"]
             assert store._conn is not None
             assert store._conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-            monkeypatch.setattr(_sqlite, "_MERGE_RECENT", merge)
+            monkeypatch.setattr(_sqlcontacts, "MERGE_RECENT", merge)
             store.customers.add(_customer("x", phones=[_phone(139, 1)]))
             people.append(store.customers.get("x"))
             rows, big, recent = _stored_contacts(db_path)
@@ -520,8 +518,8 @@ class TestContactKeyHashes:
     ) -> None:
         """Property: a bulk add's contact rows are every customer's contact_keys, hashed,
         each once, sorted (its own spelling of the keys matches contact_keys)."""
-        expected = sorted({row for c in customers for row in _contact_rows(c)})
-        assert _batch_contact_rows(customers) == expected
+        expected = sorted({row for c in customers for row in contact_rows(c)})
+        assert batch_contact_rows(customers) == expected
         assert expected == sorted({(key_hash(k), c.id) for c in customers for k in contact_keys(c)})
 
     def test_a_batch_of_synthetic_customers_writes_their_contact_keys(self) -> None:
@@ -534,15 +532,16 @@ class TestContactKeyHashes:
                 emails=[Email("A@x.com"), Email("a@X.com")],
             )
         )
-        expected = sorted({row for c in customers for row in _contact_rows(c)})
-        assert _batch_contact_rows(customers) == expected
+        expected = sorted({row for c in customers for row in contact_rows(c)})
+        assert batch_contact_rows(customers) == expected
         assert {hashed >> 56 for hashed, _ in expected} == {1, 2, 3, 4}
 
     def test_customers_that_only_share_a_hash_are_not_found(
         self, store: SQLiteStore, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """When every key hashes alike, a lookup still returns only the key's owners."""
-        monkeypatch.setattr("custrec.store._sqlite.key_hash", lambda key: 7)
+        for module in (_sqlite, _sqlcontacts):  # the lookup's hash, and the stored rows'
+            monkeypatch.setattr(module, "key_hash", lambda key: 7)
         store.customers.add_many(
             [
                 _customer("a", phones=[Phone("13812345678")], emails=[Email("a@x.com")]),

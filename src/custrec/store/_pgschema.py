@@ -1,6 +1,6 @@
 """The PostgreSQL schema of a custrec store: its migrations and fixed statements.
 
-The layout is SQLite's (see :mod:`custrec.store._sqlite`): a table per record type with the
+The layout is SQLite's (see :mod:`custrec.store._sqlschema`): a table per record type with the
 query columns and the record as a ``jsonb`` document, contact keys, the audit trail and
 document collections. Ids and other text columns use the ``"C"`` collation, so they order
 by code point as Python orders text. Every table that holds a customer's data has

@@ -2,13 +2,16 @@
 
 Each record type has a table of query columns plus the record as a JSON document (see
 :mod:`custrec.store._sqlcompile`); customers' contact points live in ``contacts`` for
-lookups, and every change in ``audit``. The file runs in WAL mode: readers never wait for
-the writer, and a unit of work takes the write lock when it begins (``BEGIN IMMEDIATE``), so
-two processes never deadlock upgrading a read lock. A writer that finds the file locked
-waits up to ``timeout`` seconds, then gets a :class:`~custrec.errors.StoreError`.
+lookups (see :mod:`custrec.store._sqlcontacts`), and every change in ``audit``. The file
+runs in WAL mode: readers never wait for the writer, and a unit of work takes the write lock
+when it begins (``BEGIN IMMEDIATE``), so two processes never deadlock upgrading a read lock.
+A writer that finds the file locked waits up to ``timeout`` seconds, then gets a
+:class:`~custrec.errors.StoreError`.
 
-The schema is versioned: :data:`MIGRATIONS` lists every step, and opening a file applies
-the missing ones in one transaction. A file written by a newer custrec is refused.
+The schema is versioned: :data:`MIGRATIONS` (:mod:`custrec.store._sqlschema`) lists every
+step, and opening a file applies the missing ones in one transaction. A file written by a
+newer custrec is refused. Aggregates for classification are computed in SQL by
+:mod:`custrec.store._sqlaggregate`, quality checks' suspects by :mod:`custrec.store._sqlquality`.
 """
 
 from __future__ import annotations
@@ -24,7 +27,6 @@ import typing
 from collections.abc import (
     Callable,
     Collection,
-    Iterable,
     Iterator,
     Sequence,
 )
@@ -46,14 +48,14 @@ from custrec.expr import Expr
 from custrec.model import Customer, Record, Transaction, now
 from custrec.serialize import SCHEMA_VERSION as SERIALIZE_VERSION
 from custrec.serialize import from_dict, record_type_name, structure, to_json
-from custrec.store import _sqlaggregate, _sqlquality
+from custrec.store import _sqlaggregate, _sqlcontacts, _sqlquality
 from custrec.store._aggregate import (
     WINDOWS,
     HistoryAggregates,
     SalesRow,
 )
 from custrec.store._audit import AuditAction, AuditEntry, FieldChange
-from custrec.store._base import Row, Store, contact_key_texts, contact_keys
+from custrec.store._base import Row, Store
 from custrec.store._keyhash import key_hash, key_hash_range
 from custrec.store._pyquery import order_values
 from custrec.store._quality import SuspectQuery
@@ -121,53 +123,6 @@ def _statements(table: Table) -> dict[str, str]:
 
 
 _SQL = {kind: _statements(table) for kind, table in TABLES.items()}
-_INSERT_CONTACT = "INSERT OR IGNORE INTO contacts_recent (key_hash, customer_id) VALUES (?, ?)"
-_DELETE_CONTACTS = (
-    "DELETE FROM contacts WHERE customer_id = ?",
-    "DELETE FROM contacts_recent WHERE customer_id = ?",
-)
-_COUNT_RECENT = "SELECT count(*) FROM contacts_recent"
-_MERGE_RECENT = (
-    "INSERT OR IGNORE INTO contacts (key_hash, customer_id)"
-    " SELECT key_hash, customer_id FROM contacts_recent ORDER BY key_hash, customer_id",
-    "DELETE FROM contacts_recent",
-)
-# Both contact tables, each through its own index (the contacts_all view with an ORDER BY
-# costs a sort step per lookup); the few rows found are put in id order in Python.
-_FIND_BY_KEY = (
-    "SELECT c.id, c.doc FROM contacts AS k JOIN customers AS c ON c.id = k.customer_id"
-    " WHERE k.key_hash = ?1"
-    " UNION ALL SELECT c.id, c.doc FROM contacts_recent AS k"
-    " JOIN customers AS c ON c.id = k.customer_id WHERE k.key_hash = ?1"
-)
-
-
-def _has_key(customer: Customer, key: str) -> bool:
-    """Whether ``key`` is one of the customer's contact keys (phones checked directly)."""
-    if key.startswith("phone:"):
-        e164 = key[6:]
-        return any(phone.e164 == e164 for phone in customer.phones)
-    return key in contact_keys(customer)
-
-
-def _contact_rows(customer: Customer) -> list[tuple[int, str]]:
-    return [(key_hash(key), customer.id) for key in contact_keys(customer)]
-
-
-def _batch_contact_rows(customers: Iterable[Customer]) -> list[tuple[int, str]]:
-    """The ``(key hash, customer id)`` rows of many customers' contact keys, sorted, once each.
-
-    The rows :func:`_contact_rows` gives for each customer (tests compare them), with one
-    set for the whole batch instead of a set, a sort and a list per customer. Sorted, since
-    inserting in key order touches each index page once per batch.
-    """
-    rows: set[tuple[int, str]] = set()
-    for customer in customers:
-        ident = customer.id
-        rows.update([(key_hash(key), ident) for key in contact_key_texts(customer)])
-    return sorted(rows)
-
-
 _INSERT_AUDIT = (
     "INSERT INTO audit (at_us, actor, action, record_type, record_id, version, changes)"
     " VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -212,90 +167,6 @@ def _shared_entry_ids(entries: Sequence[AuditEntry]) -> list[str] | None:
             return None
         ids.append(entry.record_id)
     return ids
-
-
-class _ContactMerger:
-    """When new contact keys move from ``contacts_recent`` into ``contacts`` (migration 4).
-
-    A merge rewrites about every page of the big index, and each commit before it rewrites
-    the side table's pages, which grow with its rows. Merging when the side table holds
-    ``_SCALE * sqrt(customers)`` keys balances the two (the cost per key is then
-    ``O(1 / sqrt(n))`` pages instead of ``O(1)``). The count of customers is read from the
-    largest rowid, which costs one index descent; the side table's count is read only when
-    this process's own additions say a merge may be due, so other processes' keys are
-    merged a little late at worst, never lost: readers see both tables.
-
-    A merge runs in a unit of work of its own, right after the commit that made it due,
-    with foreign keys off: every row it moves was checked against ``customers`` when it
-    was written (and deleting a customer cascades to both tables), so nothing needs
-    checking again, and without a foreign key to honour SQLite empties the side table
-    page by page instead of deleting it row by row, which makes a merge about 3x cheaper.
-    (``PRAGMA foreign_keys`` cannot change inside a transaction, hence the unit of its own.)
-    """
-
-    _MIN = 4_096
-    _SCALE = 128
-
-    def __init__(self) -> None:
-        self._pending = -1  # keys this process believes are in the side table; -1: unknown
-        self._limit = 0
-
-    def added(self, conn: sqlite3.Connection, count: int) -> None:
-        """Note ``count`` new side-table keys in the open unit of work."""
-        if self._pending < 0:
-            self._pending = conn.execute(_COUNT_RECENT).fetchone()[0]
-            self._limit = self._threshold(conn)
-        else:
-            self._pending += count
-        if self._pending >= self._limit:
-            # The threshold grows with the customers: read it again before calling it due,
-            # since a merge that finds nothing to do still costs a unit of work.
-            self._limit = self._threshold(conn)
-
-    @property
-    def due(self) -> bool:
-        """Whether this process's own additions say a merge may be due."""
-        return self._pending >= 0 and self._pending >= self._limit
-
-    def merge(self, conn: sqlite3.Connection) -> None:
-        """Move the side table into ``contacts`` if it is still due, in a unit of its own.
-
-        Call with no transaction open. Either every key moves or (on an error, which
-        propagates) none does; foreign keys are on again afterwards in any case.
-        """
-        conn.execute("PRAGMA foreign_keys=OFF")
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                # Read again: another process may have merged, or added, meanwhile.
-                self._pending = conn.execute(_COUNT_RECENT).fetchone()[0]
-                self._limit = self._threshold(conn)
-                if self._pending >= self._limit:
-                    for statement in _MERGE_RECENT:
-                        conn.execute(statement)
-                    self._pending = 0
-                    self._limit = self._threshold(conn)
-                conn.execute("COMMIT")
-            except BaseException:
-                self.forget()
-                raise
-        finally:
-            if conn.in_transaction:
-                with contextlib.suppress(sqlite3.Error):
-                    conn.execute("ROLLBACK")
-            conn.execute("PRAGMA foreign_keys=ON")
-            # The pragma does nothing inside a transaction: never go on without the checks.
-            if conn.execute("PRAGMA foreign_keys").fetchone()[0] != 1:
-                raise StoreError("cannot switch foreign keys back on after a contact merge")
-
-    def forget(self) -> None:
-        """Read the side table's size again next time (after a rollback or another writer)."""
-        self._pending = -1
-
-    @classmethod
-    def _threshold(cls, conn: sqlite3.Connection) -> int:
-        customers = conn.execute("SELECT max(rowid) FROM customers").fetchone()[0] or 0
-        return max(cls._MIN, cls._SCALE * math.isqrt(customers))
 
 
 class _Rejected(Exception):  # noqa: N818 - internal signal, never leaves the module
@@ -420,7 +291,7 @@ class SQLiteStore(Store):
         self.read_only = read_only
         self._conn: sqlite3.Connection | None = None
         self._connection = _Connection(self)
-        self._merger = _ContactMerger()
+        self._merger = _sqlcontacts.ContactMerger()
         self._conn = self._open()
 
     @classmethod
@@ -609,7 +480,7 @@ class SQLiteStore(Store):
                 self._merge_contacts(conn)
 
     def _merge_contacts(self, conn: sqlite3.Connection) -> None:
-        """Merge the contact side table after a commit (see :class:`_ContactMerger`).
+        """Merge the contact side table after a commit (see :class:`_sqlcontacts.ContactMerger`).
 
         The commit before it has succeeded, so a merge that fails (the file locked by
         another writer past the timeout, a full disk) is not the caller's failure: the keys
@@ -683,14 +554,14 @@ class SQLiteStore(Store):
         table = TABLES[kind]
         values = table.values
         rows = [(*values(record), to_json(record)) for record in records]
-        contacts = _batch_contact_rows(records) if kind is Customer else []  # type: ignore[arg-type]  # kind is Customer
+        contacts = _sqlcontacts.batch_contact_rows(records) if kind is Customer else []  # type: ignore[arg-type]  # kind is Customer
         statement = _SQL[kind]["insert"]
         try:
             with self.transaction(), self._db() as conn:  # a savepoint inside a unit of work
                 try:
                     conn.executemany(statement, rows)
                     if contacts:
-                        conn.executemany(_INSERT_CONTACT, contacts)
+                        conn.executemany(_sqlcontacts.INSERT_CONTACT, contacts)
                         self._merger.added(conn, len(contacts))
                 except sqlite3.IntegrityError as exc:
                     raise _Rejected(exc) from exc
@@ -727,10 +598,10 @@ class SQLiteStore(Store):
                     raise NotFoundError(record_type_name(kind), record.id)
                 raise ConflictError(record_type_name(kind), record.id, expected_version, found[0])
             if kind is Customer:
-                for statement in _DELETE_CONTACTS:
+                for statement in _sqlcontacts.DELETE_CONTACTS:
                     conn.execute(statement, (record.id,))
-                rows = _contact_rows(record)  # type: ignore[arg-type]  # kind is Customer
-                conn.executemany(_INSERT_CONTACT, rows)
+                rows = _sqlcontacts.contact_rows(record)  # type: ignore[arg-type]  # kind is Customer
+                conn.executemany(_sqlcontacts.INSERT_CONTACT, rows)
                 self._merger.added(conn, len(rows))
 
     def _remove(self, kind: type[R], ids: Sequence[str]) -> None:
@@ -829,11 +700,11 @@ class SQLiteStore(Store):
         # One query instead of a lookup and a fetch. The index holds hashes, so a
         # customer whose keys merely share the hash is left out.
         with self._db() as conn:
-            rows = conn.execute(_FIND_BY_KEY, (key_hash(key),)).fetchall()
+            rows = conn.execute(_sqlcontacts.FIND_BY_KEY, (key_hash(key),)).fetchall()
         if len(rows) > 1:
             rows.sort()  # by id: code points, as the other backends and BINARY collation
         found = self._decode_all(Customer, rows)
-        return [customer for customer in found if _has_key(customer, key)]
+        return [customer for customer in found if _sqlcontacts.has_key(customer, key)]
 
     # -- audit --------------------------------------------------------------------------
 
