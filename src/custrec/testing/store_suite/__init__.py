@@ -45,6 +45,7 @@ from custrec.testing.store_suite._history import HistoryTests
 from custrec.testing.store_suite._lookup import LookupTests
 from custrec.testing.store_suite._properties import PropertyTests
 from custrec.testing.store_suite._query import QueryTests
+from custrec.testing.store_suite._suite import StoreSuite
 from custrec.testing.store_suite._unit_of_work import UnitOfWorkTests
 
 __all__ = [
@@ -59,19 +60,3 @@ __all__ = [
     "SuiteBase",
     "UnitOfWorkTests",
 ]
-
-
-class StoreSuite(
-    CrudTests,
-    LookupTests,
-    QueryTests,
-    UnitOfWorkTests,
-    HistoryTests,
-    AuditTests,
-    BulkTests,
-    PropertyTests,
-):
-    """Every conformance test. Subclass it as ``Test<YourStore>`` and supply ``store``.
-
-    Supply ``reopen`` too when your backend can open a second handle on the same data.
-    """
