@@ -52,6 +52,7 @@ from custrec.model import (
     new_id,
     normalize_email,
 )
+from custrec.model._contact import _cn_mobile, _parse_with_phonenumbers, normalize_phone
 from custrec.model._fields import CONTROL_CHARACTERS, has_control
 from custrec.testing import strategies
 
@@ -301,6 +302,82 @@ class TestPhone:
         error = refused(lambda: Phone("138 1234 5678", primary=flag))  # type: ignore[arg-type]
         assert error.field == "primary"
         assert error.value == flag
+
+
+def _writings(digits: str) -> list[str]:
+    """Ways people type a Chinese mobile number, plus near misses the fast path must decline."""
+    spaced = f"{digits[:3]} {digits[3:7]} {digits[7:]}"
+    return [
+        digits,
+        spaced,
+        f"{digits[:3]}-{digits[3:7]}-{digits[7:]}",
+        f"+86{digits}",
+        f"+86-{digits}",
+        f"+86 {spaced}",
+        f"+ 86 {digits}",
+        f"86{digits}",
+        f"0086{digits}",
+        f"0{digits}",
+        digits[:-1],
+        f"{digits}0",
+        f"({digits[:3]}) {digits[3:]}",
+    ]
+
+
+class TestChineseMobileFastPath:
+    """The fast reading of plain Chinese mobile numbers gives what phonenumbers gives."""
+
+    def test_every_four_digit_start_agrees_with_phonenumbers(self) -> None:
+        """Every 11-digit number's first four digits (10 endings each), in every writing."""
+        answered = 0
+        for start in range(10_000):
+            for ending in (
+                "0000000",
+                "1234567",
+                "9999999",
+                "5550123",
+                "0000001",
+                "7654321",
+                "3141592",
+                "2718281",
+                "1000000",
+                "8888888",
+            ):
+                digits = f"{start:04d}{ending}"
+                for text in _writings(digits):
+                    fast = _cn_mobile(text)
+                    if fast is not None:
+                        answered += 1
+                        assert (fast, True) == _parse_with_phonenumbers("CN", text), text
+        assert answered > 30_000  # it does answer the common numbers (36,519 here)
+
+    @given(
+        st.text(alphabet="0123456789", min_size=10, max_size=10).map(lambda rest: "1" + rest),
+        st.lists(st.integers(0, 11), max_size=4),
+        st.sampled_from(["", " -", "+86", "+86 ", "+ 86", "+86-", "+-86", "86", "+", "＋86"]),
+    )
+    def test_random_writings_agree_with_phonenumbers(
+        self, digits: str, cuts: list[int], prefix: str
+    ) -> None:
+        """Spaces and hyphens anywhere, any prefix: the fast answer, if any, is parsing's."""
+        text = digits
+        for cut in sorted(cuts, reverse=True):
+            text = f"{text[:cut]}{'-' if cut % 2 else ' '}{text[cut:]}"
+        text = unicodedata.normalize("NFKC", prefix + text).strip()
+        fast = _cn_mobile(text)
+        if fast is not None:
+            assert (fast, True) == _parse_with_phonenumbers("CN", text)
+
+    def test_it_answers_the_usual_writings(self) -> None:
+        """So the comparisons above are not of a path that never answers."""
+        for text in ("13812345678", "138 1234 5678", "+86-138-1234-5678", "+86 13812345678"):
+            assert _cn_mobile(text) == "+8613812345678"
+        assert Phone("１３８ １２３４ ５６７８").e164 == "+8613812345678"
+
+    def test_other_regions_are_not_read_as_chinese(self) -> None:
+        """The fast path is for region CN only: in the US the same digits are parsed."""
+        assert Phone("13812345678", region="US").e164 == normalize_phone("13812345678", "US")
+        assert normalize_phone("13812345678", "US") != "+8613812345678"
 
 
 class TestEmail:

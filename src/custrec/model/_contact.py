@@ -6,7 +6,7 @@ import functools
 import re
 import unicodedata
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import attrs
 import phonenumbers
@@ -44,6 +44,67 @@ def parse_phone(raw: str, region: str | None = None) -> tuple[str | None, bool]:
 @functools.lru_cache(maxsize=16384)
 def _parse_phone(region: str, raw: str) -> tuple[str | None, bool]:
     text = unicodedata.normalize("NFKC", raw).strip()
+    if region == "CN":
+        e164 = _cn_mobile(text)
+        if e164 is not None:
+            return e164, True
+    return _parse_with_phonenumbers(region, text)
+
+
+# Chinese mobile numbers, the numbers custrec's users type most, read from phonenumbers' own
+# metadata: 11 digits (spaces and hyphens between them, ``+86`` before them, allowed) that
+# match the region's general and mobile patterns are what parsing makes them, valid,
+# ``+86`` and the digits, at a fraction of the cost (tests compare the two on every prefix
+# and on random writings). Anything else, or a number whose start could be read as a
+# carrier or national prefix, goes through phonenumbers.
+class _MobilePatterns(NamedTuple):
+    general: re.Pattern[str]
+    mobile: re.Pattern[str]
+    national_prefix: re.Pattern[str]
+    lengths: frozenset[int]
+
+
+def _mobile_patterns(region: str) -> _MobilePatterns | None:
+    """The region's patterns from phonenumbers' metadata; ``None`` if any is missing."""
+    meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    if meta is None or meta.general_desc is None or meta.mobile is None:
+        return None
+    general, mobile = meta.general_desc.national_number_pattern, meta.mobile.national_number_pattern
+    prefix = meta.national_prefix_for_parsing
+    if not (general and mobile and prefix and meta.mobile.possible_length):
+        return None
+    return _MobilePatterns(
+        re.compile(general),
+        re.compile(mobile),
+        re.compile(prefix),
+        frozenset(meta.mobile.possible_length),
+    )
+
+
+_CN = _mobile_patterns("CN")
+_SPACES_AND_HYPHENS = str.maketrans("", "", " -")
+
+
+def _cn_mobile(text: str) -> str | None:
+    """``text``'s E.164 form when it is a Chinese mobile number in a plain writing, else None."""
+    if _CN is None:
+        return None
+    digits = text.translate(_SPACES_AND_HYPHENS)
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    if (
+        len(digits) in _CN.lengths
+        and digits.isascii()
+        and digits.isdigit()
+        and _CN.general.fullmatch(digits)
+        and _CN.mobile.fullmatch(digits)
+        and not _CN.national_prefix.match(digits)
+    ):
+        return f"+86{digits}"
+    return None
+
+
+def _parse_with_phonenumbers(region: str, text: str) -> tuple[str | None, bool]:
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
