@@ -30,6 +30,7 @@ __all__ = [
     "batch_contact_rows",
     "contact_rows",
     "has_key",
+    "rows_for_key",
 ]
 
 INSERT_CONTACT = "INSERT OR IGNORE INTO contacts_recent (key_hash, customer_id) VALUES (?, ?)"
@@ -56,6 +57,18 @@ FIND_BY_KEY = (
     " JOIN customers AS c ON c.id = k.customer_id WHERE k.key_hash = ?1"
 )
 """The ``(id, doc)`` of every customer holding a key hash, from both tables (unordered)."""
+
+
+def rows_for_key(conn: sqlite3.Connection, key: str) -> list[tuple[str, str]]:
+    """The ``(id, doc)`` rows of the customers whose stored keys share ``key``'s hash, by id.
+
+    Ids sort by code point, as the other backends and SQLite's BINARY collation order them.
+    A customer whose keys merely share the hash is among them: check with :func:`has_key`.
+    """
+    rows: list[tuple[str, str]] = conn.execute(FIND_BY_KEY, (key_hash(key),)).fetchall()
+    if len(rows) > 1:
+        rows.sort()
+    return rows
 
 
 def has_key(customer: Customer, key: str) -> bool:

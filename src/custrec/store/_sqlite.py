@@ -700,9 +700,7 @@ class SQLiteStore(Store):
         # One query instead of a lookup and a fetch. The index holds hashes, so a
         # customer whose keys merely share the hash is left out.
         with self._db() as conn:
-            rows = conn.execute(_sqlcontacts.FIND_BY_KEY, (key_hash(key),)).fetchall()
-        if len(rows) > 1:
-            rows.sort()  # by id: code points, as the other backends and BINARY collation
+            rows = _sqlcontacts.rows_for_key(conn, key)
         found = self._decode_all(Customer, rows)
         return [customer for customer in found if _sqlcontacts.has_key(customer, key)]
 
